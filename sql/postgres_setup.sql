@@ -1,0 +1,70 @@
+-- sluice schema: the original project's tables, kept compatible with its queries, plus the
+-- ledger that makes loading exactly-once. Idempotent: sluice runs it at every start, and it
+-- works by hand too:  psql -d ecommerce_db -f sql/postgres_setup.sql
+
+-- Clean events. Same definition as the original.
+CREATE TABLE IF NOT EXISTS user_activity (
+    event_id    VARCHAR(50) PRIMARY KEY,
+    event_time  TIMESTAMP NOT NULL,
+    event_type  VARCHAR(20),
+    product_id  INTEGER,
+    price       DECIMAL(10, 2),
+    user_id     INTEGER,
+    session_id  VARCHAR(50)
+);
+CREATE INDEX IF NOT EXISTS idx_user_activity_event_time ON user_activity (event_time);
+
+-- Dead letters: the original's columns, raw fields as TEXT (bad data has any length), and
+-- where and why each row was rejected.
+CREATE TABLE IF NOT EXISTS user_activity_errors (
+    error_id        BIGSERIAL PRIMARY KEY,
+    event_id        TEXT,
+    event_time      TEXT,
+    event_type      TEXT,
+    product_id      TEXT,
+    price           TEXT,
+    user_id         TEXT,
+    session_id      TEXT,
+    error_message   TEXT,
+    ingestion_time  TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+);
+-- Upgrade a table made by the original project: widen its typed columns to TEXT (binary
+-- compatible for VARCHAR, a no-op when already TEXT) and add sluice's columns.
+ALTER TABLE user_activity_errors
+    ALTER COLUMN event_id   TYPE TEXT,
+    ALTER COLUMN event_time TYPE TEXT USING event_time::text,
+    ALTER COLUMN event_type TYPE TEXT,
+    ALTER COLUMN product_id TYPE TEXT USING product_id::text,
+    ALTER COLUMN price      TYPE TEXT USING price::text,
+    ALTER COLUMN user_id    TYPE TEXT USING user_id::text,
+    ALTER COLUMN session_id TYPE TEXT;
+ALTER TABLE user_activity_errors
+    ADD COLUMN IF NOT EXISTS error_code   TEXT,
+    ADD COLUMN IF NOT EXISTS error_column TEXT,
+    ADD COLUMN IF NOT EXISTS source_file  TEXT,
+    ADD COLUMN IF NOT EXISTS line_number  BIGINT,
+    ADD COLUMN IF NOT EXISTS raw_line     TEXT;
+CREATE INDEX IF NOT EXISTS idx_user_activity_errors_source
+    ON user_activity_errors (source_file, line_number);
+
+-- The ledger: one row per input file (name + content). It is updated in the same transaction as
+-- the rows it accounts for, so it is the single record of what is committed.
+CREATE TABLE IF NOT EXISTS ingest_files (
+    file_name         TEXT        NOT NULL,
+    content_hash      TEXT        NOT NULL,
+    size_bytes        BIGINT      NOT NULL,
+    file_mtime        TIMESTAMPTZ,
+    status            TEXT        NOT NULL DEFAULT 'loading'
+                      CHECK (status IN ('loading', 'done', 'quarantined')),
+    committed_offset  BIGINT      NOT NULL DEFAULT 0,
+    committed_line    BIGINT      NOT NULL DEFAULT 1,
+    rows_loaded       BIGINT      NOT NULL DEFAULT 0,
+    rows_rejected     BIGINT      NOT NULL DEFAULT 0,
+    discovered_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
+    committed_at      TIMESTAMPTZ,
+    archived_at       TIMESTAMPTZ,
+    archived_as       TEXT,
+    PRIMARY KEY (file_name, content_hash)
+);
+CREATE INDEX IF NOT EXISTS idx_ingest_files_to_archive
+    ON ingest_files (file_name) WHERE archived_at IS NULL AND status = 'done';

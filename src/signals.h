@@ -1,0 +1,14 @@
+/* signals.h - SIGTERM/SIGINT set a flag; nothing else happens in a handler. */
+#ifndef SLUICE_SIGNALS_H
+#define SLUICE_SIGNALS_H
+
+#include <signal.h>
+
+/* Non-zero once SIGTERM or SIGINT arrived (or signals_request_stop() was called). */
+extern volatile sig_atomic_t signals_stop;
+
+/* Install the handlers (without SA_RESTART, so blocking waits return EINTR) and ignore SIGPIPE. */
+void signals_install(void);
+void signals_request_stop(void);
+
+#endif
