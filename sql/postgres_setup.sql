@@ -28,22 +28,37 @@ CREATE TABLE IF NOT EXISTS user_activity_errors (
     error_message   TEXT,
     ingestion_time  TIMESTAMP DEFAULT CURRENT_TIMESTAMP
 );
--- Upgrade a table made by the original project: widen its typed columns to TEXT (binary
--- compatible for VARCHAR, a no-op when already TEXT) and add sluice's columns.
-ALTER TABLE user_activity_errors
-    ALTER COLUMN event_id   TYPE TEXT,
-    ALTER COLUMN event_time TYPE TEXT USING event_time::text,
-    ALTER COLUMN event_type TYPE TEXT,
-    ALTER COLUMN product_id TYPE TEXT USING product_id::text,
-    ALTER COLUMN price      TYPE TEXT USING price::text,
-    ALTER COLUMN user_id    TYPE TEXT USING user_id::text,
-    ALTER COLUMN session_id TYPE TEXT;
-ALTER TABLE user_activity_errors
-    ADD COLUMN IF NOT EXISTS error_code   TEXT,
-    ADD COLUMN IF NOT EXISTS error_column TEXT,
-    ADD COLUMN IF NOT EXISTS source_file  TEXT,
-    ADD COLUMN IF NOT EXISTS line_number  BIGINT,
-    ADD COLUMN IF NOT EXISTS raw_line     TEXT;
+-- Upgrade a table made by the original project: widen its typed columns to TEXT and add
+-- sluice's columns. Only columns that need it are touched, so a current table is left alone.
+DO $$
+DECLARE
+    col text;
+BEGIN
+    FOR col IN
+        SELECT column_name FROM information_schema.columns
+        WHERE table_schema = current_schema() AND table_name = 'user_activity_errors'
+          AND column_name IN ('event_id', 'event_time', 'event_type', 'product_id', 'price',
+                              'user_id', 'session_id')
+          AND data_type <> 'text'
+    LOOP
+        EXECUTE format('ALTER TABLE user_activity_errors ALTER COLUMN %I TYPE TEXT USING %I::text',
+                       col, col);
+    END LOOP;
+    FOR col IN
+        SELECT c FROM unnest(ARRAY['error_code', 'error_column', 'source_file', 'raw_line']) AS c
+        WHERE NOT EXISTS (SELECT 1 FROM information_schema.columns
+                          WHERE table_schema = current_schema()
+                            AND table_name = 'user_activity_errors' AND column_name = c)
+    LOOP
+        EXECUTE format('ALTER TABLE user_activity_errors ADD COLUMN %I TEXT', col);
+    END LOOP;
+    IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                   WHERE table_schema = current_schema()
+                     AND table_name = 'user_activity_errors' AND column_name = 'line_number') THEN
+        ALTER TABLE user_activity_errors ADD COLUMN line_number BIGINT;
+    END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS idx_user_activity_errors_source
     ON user_activity_errors (source_file, line_number);
 
@@ -68,3 +83,6 @@ CREATE TABLE IF NOT EXISTS ingest_files (
 );
 CREATE INDEX IF NOT EXISTS idx_ingest_files_to_archive
     ON ingest_files (file_name) WHERE archived_at IS NULL AND status = 'done';
+
+-- sluice checks this marker at start and skips the script when the schema is already current.
+COMMENT ON TABLE ingest_files IS 'sluice schema 1';

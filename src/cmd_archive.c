@@ -1,12 +1,62 @@
-/* cmd_archive.c - placeholder until the subcommand lands. */
+/*
+ * cmd_archive.c - `sluice archive`: move committed files out of the hot folder.
+ */
 #include "commands.h"
 
+#include "archive.h"
+#include "config.h"
+#include "db.h"
+#include "log.h"
+#include "signals.h"
+
 #include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static const char summary[] =
+    "Move files the ledger (ingest_files) says are committed, and that are older than\n"
+    "--min-age, from the hot folder to the archive folder; never a file that is not committed.\n"
+    "Runs until SIGTERM/SIGINT, or one pass with --once.";
 
 int cmd_archive(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sluice archive: not implemented yet\n");
-    return 1;
+    struct config cfg;
+    int rc = config_parse(&cfg, CMD_ARCHIVE, "archive", summary, argc, argv);
+    if (rc) {
+        config_release(&cfg);
+        return rc == 1 ? 0 : rc;
+    }
+    rc = cmd_setup_logging(&cfg, "archive");
+    if (rc) {
+        config_release(&cfg);
+        return rc;
+    }
+    signals_install();
+    char *conninfo = config_conninfo(&cfg);
+    PGconn *conn = NULL;
+    long total = 0;
+    while (!signals_stop) {
+        if (!db_alive(conn)) {
+            PQfinish(conn);
+            conn = db_connect(conninfo, "archive", 60, &signals_stop);
+            if (!conn)
+                break;
+        }
+        long moved = 0;
+        enum db_status st = archive_pass(conn, cfg.input_dir, cfg.archive_dir, cfg.min_age, &moved);
+        total += moved;
+        if (st == DB_OK && cfg.once)
+            break;
+        for (int i = 0; i < 10 && !signals_stop; i++) {
+            struct timespec ts = {0, 100 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+    }
+    if (cfg.once)
+        printf("archived %ld files\n", total);
+    PQfinish(conn);
+    free(conninfo);
+    config_release(&cfg);
+    log_close();
+    return 0;
 }

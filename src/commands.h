@@ -10,4 +10,10 @@ int cmd_archive(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_db(int argc, char **argv);
 
+/* Shared by the commands that log and ingest (defined in cmd_ingest.c). */
+struct config;
+struct ingest_options;
+int cmd_setup_logging(const struct config *cfg, const char *cmd_name);
+void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct ingest_options *o);
+
 #endif

@@ -1,0 +1,76 @@
+# Makefile - a thin front for CMake: build, test (unit + integration, then ASan/UBSan and
+# valgrind passes over the unit tests), the demo, and the chaos, bench and fuzz runs.
+#
+#   make            build into build/ (RelWithDebInfo)
+#   make test       deps, build, ctest, sanitizers, valgrind: what CI runs
+#   make demo       start the embedded PostgreSQL, run the pipeline, show the results
+#   make clean      remove the build trees
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+JOBS       ?= 2
+CMAKE      ?= cmake
+CTEST      ?= ctest
+VALGRIND   ?= valgrind --quiet --error-exitcode=1 --leak-check=full \
+              --errors-for-leak-kinds=definite,indirect
+
+MAKEFLAGS += --no-print-directory
+
+# What the helper scripts need to find the binary and the sources.
+SCRIPT_ENV = SLUICE_BIN=$(CURDIR)/$(BUILD)/sluice SLUICE_SRC=$(CURDIR)
+
+.PHONY: all build deps test ctest asan valgrind demo chaos bench fuzz clean
+
+all: build
+
+build:
+	$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+deps:
+	scripts/install-deps.sh
+
+test: deps
+	$(MAKE) build
+	$(MAKE) ctest
+	$(MAKE) asan
+	$(MAKE) valgrind
+
+ctest:
+	$(CTEST) --test-dir $(BUILD) --output-on-failure
+
+# The unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON
+	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+		$(CTEST) --test-dir $(ASAN_BUILD) -L unit --output-on-failure
+
+# The unit tests of the normal build under valgrind (run from the source tree, as ctest does).
+valgrind:
+	@set -e; n=0; for t in $(BUILD)/test_*; do \
+		[ -x "$$t" ] || continue; \
+		echo "valgrind $$t"; \
+		$(VALGRIND) "$$t" >/dev/null; \
+		n=$$((n + 1)); \
+	done; echo "valgrind: $$n unit tests clean"
+
+demo: deps
+	$(MAKE) build
+	$(SCRIPT_ENV) scripts/demo.sh
+
+# Placeholders for the scripts that come with the chaos tests, the benchmark and the fuzzers.
+chaos: build
+	@if [ -f tests/chaos/run.sh ]; then $(SCRIPT_ENV) bash tests/chaos/run.sh; \
+	else echo "make chaos: tests/chaos/run.sh is not there yet"; fi
+
+bench: build
+	@if [ -f bench/run.sh ]; then $(SCRIPT_ENV) bash bench/run.sh; \
+	else echo "make bench: bench/run.sh is not there yet"; fi
+
+fuzz: deps
+	@if [ -f tests/fuzz/run.sh ]; then $(SCRIPT_ENV) bash tests/fuzz/run.sh; \
+	else echo "make fuzz: tests/fuzz/run.sh is not there yet"; fi
+
+clean:
+	rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

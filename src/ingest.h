@@ -1,0 +1,42 @@
+/*
+ * ingest.h - the streaming engine: hot folder -> validated rows -> PostgreSQL, exactly once.
+ */
+#ifndef SLUICE_INGEST_H
+#define SLUICE_INGEST_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ingest_options {
+    const char *conninfo;
+    const char *input_dir;
+    const char *error_dir;
+    const char *checkpoint_dir;
+    const char *event_types;
+    size_t max_row_bytes;
+    uint64_t max_file_bytes; /* 0 = unlimited */
+    size_t batch_bytes;
+    double rescan_interval;
+    double lock_timeout;
+    bool once;
+    /* Optional: once this becomes non-zero, behave as with once (drain, then return). */
+    volatile sig_atomic_t *drain;
+};
+
+struct ingest_stats {
+    uint64_t batches;
+    uint64_t files_done;
+    uint64_t files_quarantined;
+    uint64_t rows_loaded;
+    uint64_t rows_rejected;
+};
+
+/* Run until the folder is drained (once) or *stop is set. Returns 0 on a clean finish, -1 when
+ * the engine could not start (folders, lock, bad event types); database outages are waited out,
+ * never returned. */
+int ingest_run(const struct ingest_options *opts, volatile sig_atomic_t *stop,
+               struct ingest_stats *stats);
+
+#endif
