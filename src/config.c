@@ -205,14 +205,18 @@ static void print_help(enum config_cmd cmd, const char *cmd_name, const char *su
         char left[64];
         snprintf(left, sizeof(left), "--%s%s%s", o->name, o->metavar ? " " : "",
                  o->metavar ? o->metavar : "");
-        printf("  %-30s %s", left, o->help);
-        if (o->def && o->type != OPT_BOOL)
-            printf(" [%s]", o->def);
-        if (o->env)
-            printf(" (env %s%s)", o->env, o->env_scale == 60 ? ", in minutes" : "");
-        printf("\n");
+        printf("  %-26s %s\n", left, o->help);
+        if ((o->def && o->type != OPT_BOOL) || o->env) {
+            printf("  %-26s", "");
+            if (o->def && o->type != OPT_BOOL)
+                printf(" default %s", o->def);
+            if (o->env)
+                printf("%s env %s%s", o->def && o->type != OPT_BOOL ? ";" : "", o->env,
+                       o->env_scale == 60 ? " (in minutes)" : "");
+            printf("\n");
+        }
     }
-    printf("  %-30s %s\n", "--help", "show this help and exit");
+    printf("  %-26s %s\n", "--help", "show this help and exit");
     printf("\nPrecedence: flag, then environment, then default. libpq's PG* variables apply to\n"
            "whatever the connection settings leave unset.\n");
 }

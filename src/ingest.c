@@ -40,6 +40,7 @@
 #include "fsutil.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -105,6 +106,8 @@ struct ingest {
     size_t nbf, bfcap;
     uint64_t batch_in_bytes; /* input bytes taken into the current batch */
     bool staging;
+    uint64_t reconnects;
+    double last_batch_s, last_commit_unixtime, metrics_written_at;
 };
 
 /* ---- the queue ---------------------------------------------------------------------------- */
@@ -916,6 +919,9 @@ static size_t after_commit(struct ingest *ig, double t0)
     ig->stats->rows_loaded += (uint64_t)loaded;
     ig->stats->rows_rejected += (uint64_t)rejected;
     double ms = (now_s() - t0) * 1000;
+    ig->last_batch_s = ms / 1000;
+    ig->last_commit_unixtime = (double)time(NULL);
+    write_metrics(ig, false);
     if (files)
         log_info(COMPONENT,
                  "batch committed: files=%zu rows_loaded=%ld rows_rejected=%ld rows/s=%.0f "
@@ -925,8 +931,29 @@ static size_t after_commit(struct ingest *ig, double t0)
     return progressed;
 }
 
+static void write_metrics(struct ingest *ig, bool force)
+{
+    double now = now_s();
+    if (!force && now - ig->metrics_written_at < 1.0)
+        return;
+    ig->metrics_written_at = now;
+    struct metrics m = {
+        .batches = ig->stats->batches,
+        .files_done = ig->stats->files_done,
+        .files_quarantined = ig->stats->files_quarantined,
+        .rows_loaded = ig->stats->rows_loaded,
+        .rows_rejected = ig->stats->rows_rejected,
+        .reconnects = ig->reconnects,
+        .queue_files = ig->qlen,
+        .last_batch_seconds = ig->last_batch_s,
+        .last_commit_unixtime = ig->last_commit_unixtime,
+    };
+    metrics_write(ig->o->checkpoint_dir, &m);
+}
+
 static void reconnect(struct ingest *ig)
 {
+    ig->reconnects++;
     PQfinish(ig->conn);
     ig->conn = db_connect(ig->o->conninfo, COMPONENT, ig->o->lock_timeout, ig->stop);
 }
@@ -1097,6 +1124,7 @@ int ingest_run(const struct ingest_options *o, volatile sig_atomic_t *stop,
         }
     }
     rc = 0;
+    write_metrics(&ig, true);
     log_info(COMPONENT,
              "stopped: %" PRIu64 " files done, %" PRIu64 " quarantined, %" PRIu64
              " rows loaded, %" PRIu64 " rejected",
