@@ -871,6 +871,26 @@ static void requeue_batch(struct ingest *ig)
         queue_push_front(ig, ig->bf[i].e);
 }
 
+static void write_metrics(struct ingest *ig, bool force)
+{
+    double now = now_s();
+    if (!force && now - ig->metrics_written_at < 1.0)
+        return;
+    ig->metrics_written_at = now;
+    struct metrics m = {
+        .batches = ig->stats->batches,
+        .files_done = ig->stats->files_done,
+        .files_quarantined = ig->stats->files_quarantined,
+        .rows_loaded = ig->stats->rows_loaded,
+        .rows_rejected = ig->stats->rows_rejected,
+        .reconnects = ig->reconnects,
+        .queue_files = ig->qlen,
+        .last_batch_seconds = ig->last_batch_s,
+        .last_commit_unixtime = ig->last_commit_unixtime,
+    };
+    metrics_write(ig->o->checkpoint_dir, &m);
+}
+
 /* After COMMIT: account, and move what needs moving. Returns files that made progress. */
 static size_t after_commit(struct ingest *ig, double t0)
 {
@@ -929,26 +949,6 @@ static size_t after_commit(struct ingest *ig, double t0)
                  files, loaded, rejected, ms > 0 ? (loaded + rejected) / (ms / 1000) : 0, ms,
                  ig->staging ? " (duplicates resolved)" : "");
     return progressed;
-}
-
-static void write_metrics(struct ingest *ig, bool force)
-{
-    double now = now_s();
-    if (!force && now - ig->metrics_written_at < 1.0)
-        return;
-    ig->metrics_written_at = now;
-    struct metrics m = {
-        .batches = ig->stats->batches,
-        .files_done = ig->stats->files_done,
-        .files_quarantined = ig->stats->files_quarantined,
-        .rows_loaded = ig->stats->rows_loaded,
-        .rows_rejected = ig->stats->rows_rejected,
-        .reconnects = ig->reconnects,
-        .queue_files = ig->qlen,
-        .last_batch_seconds = ig->last_batch_s,
-        .last_commit_unixtime = ig->last_commit_unixtime,
-    };
-    metrics_write(ig->o->checkpoint_dir, &m);
 }
 
 static void reconnect(struct ingest *ig)
