@@ -1,12 +1,64 @@
-/* cmd_generate.c - placeholder until the subcommand lands. */
+/*
+ * cmd_generate.c - `sluice generate`: options, then the producer in generator.c.
+ */
 #include "commands.h"
 
+#include "config.h"
+#include "generator.h"
+#include "log.h"
+#include "signals.h"
+
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
+
+static const char summary[] =
+    "Write e-commerce event CSV files (the original project's format) into the hot folder:\n"
+    "each file is written and fsynced in --temp-dir, then renamed into --input-dir.";
 
 int cmd_generate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    fprintf(stderr, "sluice generate: not implemented yet\n");
-    return 1;
+    struct config cfg;
+    int rc = config_parse(&cfg, CMD_GENERATE, "generate", summary, argc, argv);
+    if (rc) {
+        config_release(&cfg);
+        return rc == 1 ? 0 : rc;
+    }
+    uint64_t seed = 0;
+    if (cfg.seed) {
+        char *end;
+        errno = 0;
+        seed = strtoull(cfg.seed, &end, 10);
+        if (errno || end == cfg.seed || *end || cfg.seed[0] == '-') {
+            fprintf(stderr, "sluice generate: invalid value '%s' for --seed: expected an "
+                            "unsigned integer\nTry 'sluice generate --help'\n",
+                    cfg.seed);
+            config_release(&cfg);
+            return 2;
+        }
+    }
+    rc = cmd_setup_logging(&cfg, "generate");
+    if (rc) {
+        config_release(&cfg);
+        return rc;
+    }
+    signals_install();
+    struct generator_options o = {
+        .input_dir = cfg.input_dir,
+        .temp_dir = cfg.temp_dir,
+        .files = cfg.files,
+        .rows_min = cfg.rows_min,
+        .rows_max = cfg.rows_max,
+        .interval = cfg.interval,
+        .rate = cfg.rate,
+        .bad_ratio = cfg.bad_ratio,
+        .seed = seed,
+        .seed_set = cfg.seed != NULL,
+        .manifest = cfg.manifest,
+    };
+    struct generator_totals totals;
+    rc = generator_run(&o, &signals_stop, &totals) == 0 ? 0 : 1;
+    config_release(&cfg);
+    log_close();
+    return rc;
 }

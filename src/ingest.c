@@ -634,9 +634,11 @@ static enum batch_result stage_resolve(struct ingest *ig, long sent)
     PGresult *res = NULL;
     enum batch_result r = query(
         ig,
-        "WITH d AS (DELETE FROM sluice_stage s WHERE EXISTS (SELECT 1 FROM user_activity u "
-        "WHERE u.event_id = s.event_id) OR EXISTS (SELECT 1 FROM sluice_stage p WHERE "
-        "p.event_id = s.event_id AND (p.file_idx, p.line) < (s.file_idx, s.line)) RETURNING s.*), "
+        "WITH r AS (SELECT ctid AS c, event_id, row_number() OVER (PARTITION BY event_id "
+        "ORDER BY file_idx, line) AS rn FROM sluice_stage), "
+        "x AS (SELECT c FROM r WHERE rn > 1 OR EXISTS (SELECT 1 FROM user_activity u "
+        "WHERE u.event_id = r.event_id)), "
+        "d AS (DELETE FROM sluice_stage s USING x WHERE s.ctid = x.c RETURNING s.*), "
         "e AS (INSERT INTO user_activity_errors (" REJECT_COPY_COLUMNS ") SELECT event_id, "
         "event_time::text, event_type, product_id::text, price::text, user_id::text, session_id, "
         "'duplicate_event_id', 'event_id', 'event_id: ''' || event_id || ''' is already loaded', "
