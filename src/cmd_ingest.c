@@ -47,6 +47,7 @@ void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct i
         .rescan_interval = cfg->rescan_interval,
         .lock_timeout = cfg->lock_timeout,
         .once = cfg->once,
+        .workers = (unsigned)cfg->workers,
     };
 }
 

@@ -79,6 +79,8 @@ static const struct option_spec options[] = {
      CMD_INGEST | CMD_RUN, 0, 9e18, 0, "larger files are quarantined (0 = unlimited)"},
     {"batch-bytes", "N", "BATCH_BYTES", "33554432", OPT_LONG, F(batch_bytes),
      CMD_INGEST | CMD_RUN, 1024, 1 << 30, 0, "input bytes per transaction at most"},
+    {"workers", "N", "INGEST_WORKERS", "2", OPT_LONG, F(workers), CMD_INGEST | CMD_RUN, 1, 16, 0,
+     "parallel loaders, each with its own connection and COPY stream"},
     {"rescan-interval", "SECONDS", "RESCAN_INTERVAL", "10", OPT_DOUBLE, F(rescan_interval),
      CMD_INGEST | CMD_RUN, 0.01, 86400, 0, "full listing of the hot folder this often"},
     {"lock-timeout", "SECONDS", "LOCK_TIMEOUT", "60", OPT_DOUBLE, F(lock_timeout),

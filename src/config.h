@@ -35,6 +35,7 @@ struct config {
     long batch_bytes;
     double rescan_interval;
     double lock_timeout; /* idle_in_transaction_session_timeout, seconds */
+    long workers;
 
     /* archive */
     double min_age; /* seconds */

@@ -47,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -59,7 +60,6 @@
 #define COPY_FLUSH_BYTES (1024 * 1024)
 #define REJECT_CAP_BYTES (8 * 1024 * 1024)
 #define MAX_FILES_PER_BATCH 2000
-#define COMPONENT "ingest"
 
 enum bf_action {
     BF_LOAD,       /* claimed, being loaded */
@@ -86,10 +86,25 @@ struct batch_file {
 
 enum batch_result { BATCH_OK, BATCH_RETRY, BATCH_DUPLICATE, BATCH_FATAL };
 
+#define MAX_WORKERS 16
+
+/* What the workers of one ingest_run() share: the counters, under a mutex. */
+struct shared {
+    pthread_mutex_t mu;
+    struct ingest_stats *stats;
+    uint64_t reconnects;
+    size_t queued[MAX_WORKERS];
+    double last_batch_s, last_commit_unixtime, metrics_written_at;
+};
+
+/* One worker: its own connection, queue and reader. Workers split the folder by name. */
 struct ingest {
     const struct ingest_options *o;
     volatile sig_atomic_t *stop;
-    struct ingest_stats *stats;
+    struct shared *sh;
+    unsigned worker, nworkers;
+    char component[24];
+    int rc;
     PGconn *conn;
     struct watch *watch;
     struct file_table *files;
@@ -106,8 +121,6 @@ struct ingest {
     size_t nbf, bfcap;
     uint64_t batch_in_bytes; /* input bytes taken into the current batch */
     bool staging;
-    uint64_t reconnects;
-    double last_batch_s, last_commit_unixtime, metrics_written_at;
 };
 
 /* ---- the queue ---------------------------------------------------------------------------- */
@@ -168,6 +181,15 @@ static bool same_identity(const struct file_entry *e, const struct stat *st)
            e->mtime_ns == mtime_ns(st);
 }
 
+/* Which worker owns a name: a stable hash, so a file always goes to the same worker. */
+static unsigned name_worker(const char *name, unsigned nworkers)
+{
+    uint32_t h = 2166136261u;
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return h % nworkers;
+}
+
 /* Queue the names the watcher reported; returns how many were new to the queue. */
 static size_t take_names(struct ingest *ig, struct watch_names *names)
 {
@@ -175,6 +197,8 @@ static size_t take_names(struct ingest *ig, struct watch_names *names)
     if (names->full_scan)
         ig->gen++;
     for (size_t i = 0; i < names->count; i++) {
+        if (ig->nworkers > 1 && name_worker(names->names[i], ig->nworkers) != ig->worker)
+            continue;
         struct file_entry *e = file_table_get(ig->files, names->names[i], true);
         e->seen = ig->gen;
         if (e->queued)
@@ -210,7 +234,7 @@ static void move_to_error_dir(struct ingest *ig, const char *name, const char *w
     char final_name[1024];
     if (fs_move_durable(ig->o->input_dir, name, ig->o->error_dir, final_name,
                         sizeof(final_name)) == 0)
-        log_warn(COMPONENT, "moved '%s' to the error folder as '%s': %s", name, final_name, why);
+        log_warn(ig->component, "moved '%s' to the error folder as '%s': %s", name, final_name, why);
 }
 
 /* Open and hash a queued file. Returns true when bf is ready to be claimed; false when the entry
@@ -223,7 +247,7 @@ static bool prepare_file(struct ingest *ig, struct file_entry *e, struct batch_f
     struct stat st;
     if (fstatat(ig->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno != ENOENT)
-            log_warn(COMPONENT, "cannot stat '%s': %s", e->name, strerror(errno));
+            log_warn(ig->component, "cannot stat '%s': %s", e->name, strerror(errno));
         e->finished = true; /* forgotten at the next listing that lacks it */
         e->dev = 0;
         return false;
@@ -242,7 +266,7 @@ static bool prepare_file(struct ingest *ig, struct file_entry *e, struct batch_f
         return false;
     int fd = openat(ig->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
-        log_warn(COMPONENT, "cannot open '%s': %s (will retry at the next rescan)", e->name,
+        log_warn(ig->component, "cannot open '%s': %s (will retry at the next rescan)", e->name,
                  strerror(errno));
         return false;
     }
@@ -251,7 +275,7 @@ static bool prepare_file(struct ingest *ig, struct file_entry *e, struct batch_f
         return false; /* replaced between stat and open: the next listing sees the new one */
     }
     if (filehash_fd(fd, bf->hash) < 0) {
-        log_warn(COMPONENT, "cannot read '%s': %s (will retry at the next rescan)", e->name,
+        log_warn(ig->component, "cannot read '%s': %s (will retry at the next rescan)", e->name,
                  strerror(errno));
         close(fd);
         return false;
@@ -379,7 +403,7 @@ static enum batch_result claim_files(struct ingest *ig)
     if (r != BATCH_OK)
         goto out;
     if ((size_t)PQntuples(res) != nclaimed) {
-        log_error(COMPONENT, "ledger returned %d rows for %zu claimed files", PQntuples(res),
+        log_error(ig->component, "ledger returned %d rows for %zu claimed files", PQntuples(res),
                   nclaimed);
         r = BATCH_FATAL;
         goto out;
@@ -469,7 +493,7 @@ static int read_header(struct ingest *ig, struct batch_file *bf, struct csv_row 
             return 0;
         ssize_t got = pread(bf->fd, ig->chunk, READ_CHUNK_BYTES, (off_t)off);
         if (got < 0) {
-            log_error(COMPONENT, "read error on '%s': %s", bf->e->name, strerror(errno));
+            log_error(ig->component, "read error on '%s': %s", bf->e->name, strerror(errno));
             return -1;
         }
         if (got == 0)
@@ -522,7 +546,7 @@ static enum batch_result load_file(struct ingest *ig, size_t file_idx)
         if (read_header(ig, bf, &row, &found) < 0)
             return BATCH_FATAL;
         if (!found || schema_bind_header(ig->schema, &row, &v) < 0) {
-            log_error(COMPONENT, "'%s': header unreadable on resume", bf->e->name);
+            log_error(ig->component, "'%s': header unreadable on resume", bf->e->name);
             return BATCH_FATAL;
         }
         header_bound = true;
@@ -558,7 +582,7 @@ static enum batch_result load_file(struct ingest *ig, size_t file_idx)
         }
         ssize_t got = pread(bf->fd, ig->chunk, READ_CHUNK_BYTES, (off_t)off);
         if (got < 0) {
-            log_error(COMPONENT, "read error on '%s': %s", bf->e->name, strerror(errno));
+            log_error(ig->component, "read error on '%s': %s", bf->e->name, strerror(errno));
             return BATCH_FATAL;
         }
         if (got == 0)
@@ -608,7 +632,7 @@ static enum batch_result copy_end(struct ingest *ig, struct buf *data, long expe
             else if (st != DB_OK)
                 r = status_to_result(st);
             else if (atol(PQcmdTuples(res)) != expect) {
-                log_error(COMPONENT, "%s: server stored %s rows, %ld were sent", what,
+                log_error(ig->component, "%s: server stored %s rows, %ld were sent", what,
                           PQcmdTuples(res), expect);
                 r = BATCH_FATAL;
             }
@@ -667,7 +691,7 @@ static enum batch_result stage_resolve(struct ingest *ig, long sent)
     long inserted = atol(PQcmdTuples(res));
     PQclear(res);
     if (inserted + dups != sent) {
-        log_error(COMPONENT, "staging: %ld inserted + %ld duplicates != %ld sent", inserted, dups,
+        log_error(ig->component, "staging: %ld inserted + %ld duplicates != %ld sent", inserted, dups,
                   sent);
         return BATCH_FATAL;
     }
@@ -714,7 +738,7 @@ static enum batch_result update_ledger(struct ingest *ig, size_t *nupdated)
                   "AND f.status = 'loading'",
                   8, p, PGRES_COMMAND_OK, "update ledger", &res);
         if (r == BATCH_OK && (size_t)atol(PQcmdTuples(res)) != n) {
-            log_error(COMPONENT, "ledger moved under this batch (%s of %zu rows updated)",
+            log_error(ig->component, "ledger moved under this batch (%s of %zu rows updated)",
                       PQcmdTuples(res), n);
             r = BATCH_FATAL;
         }
@@ -875,29 +899,34 @@ static void requeue_batch(struct ingest *ig)
 
 static void write_metrics(struct ingest *ig, bool force)
 {
+    struct shared *sh = ig->sh;
     double now = now_s();
-    if (!force && now - ig->metrics_written_at < 1.0)
-        return;
-    ig->metrics_written_at = now;
-    struct metrics m = {
-        .batches = ig->stats->batches,
-        .files_done = ig->stats->files_done,
-        .files_quarantined = ig->stats->files_quarantined,
-        .rows_loaded = ig->stats->rows_loaded,
-        .rows_rejected = ig->stats->rows_rejected,
-        .reconnects = ig->reconnects,
-        .queue_files = ig->qlen,
-        .last_batch_seconds = ig->last_batch_s,
-        .last_commit_unixtime = ig->last_commit_unixtime,
-    };
-    metrics_write(ig->o->checkpoint_dir, &m);
+    pthread_mutex_lock(&sh->mu);
+    sh->queued[ig->worker] = ig->qlen;
+    if (force || now - sh->metrics_written_at >= 1.0) {
+        sh->metrics_written_at = now;
+        struct metrics m = {
+            .batches = sh->stats->batches,
+            .files_done = sh->stats->files_done,
+            .files_quarantined = sh->stats->files_quarantined,
+            .rows_loaded = sh->stats->rows_loaded,
+            .rows_rejected = sh->stats->rows_rejected,
+            .reconnects = sh->reconnects,
+            .last_batch_seconds = sh->last_batch_s,
+            .last_commit_unixtime = sh->last_commit_unixtime,
+        };
+        for (unsigned k = 0; k < ig->nworkers; k++)
+            m.queue_files += sh->queued[k];
+        metrics_write(ig->o->checkpoint_dir, &m);
+    }
+    pthread_mutex_unlock(&sh->mu);
 }
 
 /* After COMMIT: account, and move what needs moving. Returns files that made progress. */
 static size_t after_commit(struct ingest *ig, double t0)
 {
     long loaded = 0, rejected = 0;
-    size_t files = 0, progressed = 0;
+    size_t files = 0, progressed = 0, done = 0, quarantined = 0;
     for (size_t i = ig->nbf; i-- > 0;) {
         struct batch_file *bf = &ig->bf[i];
         switch (bf->action) {
@@ -915,7 +944,7 @@ static size_t after_commit(struct ingest *ig, double t0)
         case BF_QUARANTINE:
             files++;
             progressed++;
-            ig->stats->files_quarantined++;
+            quarantined++;
             finish_entry(bf->e, &bf->st);
             move_to_error_dir(ig, bf->e->name, "unusable file (see user_activity_errors)");
             break;
@@ -923,7 +952,7 @@ static size_t after_commit(struct ingest *ig, double t0)
             files++;
             progressed++;
             if (bf->at_eof) {
-                ig->stats->files_done++;
+                done++;
                 finish_entry(bf->e, &bf->st);
             } else {
                 queue_push_front(ig, bf->e); /* a large file: the next chunk comes next */
@@ -937,15 +966,20 @@ static size_t after_commit(struct ingest *ig, double t0)
     for (size_t i = 0; i < ig->nbf; i++)
         if (ig->bf[i].action == BF_SKIP_BUSY)
             queue_push_back(ig, ig->bf[i].e);
-    ig->stats->batches++;
-    ig->stats->rows_loaded += (uint64_t)loaded;
-    ig->stats->rows_rejected += (uint64_t)rejected;
     double ms = (now_s() - t0) * 1000;
-    ig->last_batch_s = ms / 1000;
-    ig->last_commit_unixtime = (double)time(NULL);
+    struct shared *sh = ig->sh;
+    pthread_mutex_lock(&sh->mu);
+    sh->stats->batches++;
+    sh->stats->files_done += done;
+    sh->stats->files_quarantined += quarantined;
+    sh->stats->rows_loaded += (uint64_t)loaded;
+    sh->stats->rows_rejected += (uint64_t)rejected;
+    sh->last_batch_s = ms / 1000;
+    sh->last_commit_unixtime = (double)time(NULL);
+    pthread_mutex_unlock(&sh->mu);
     write_metrics(ig, false);
     if (files)
-        log_info(COMPONENT,
+        log_info(ig->component,
                  "batch committed: files=%zu rows_loaded=%ld rows_rejected=%ld rows/s=%.0f "
                  "batch_ms=%.1f%s",
                  files, loaded, rejected, ms > 0 ? (loaded + rejected) / (ms / 1000) : 0, ms,
@@ -955,9 +989,11 @@ static size_t after_commit(struct ingest *ig, double t0)
 
 static void reconnect(struct ingest *ig)
 {
-    ig->reconnects++;
+    pthread_mutex_lock(&ig->sh->mu);
+    ig->sh->reconnects++;
+    pthread_mutex_unlock(&ig->sh->mu);
     PQfinish(ig->conn);
-    ig->conn = db_connect(ig->o->conninfo, COMPONENT, ig->o->lock_timeout, ig->stop);
+    ig->conn = db_connect(ig->o->conninfo, ig->component, ig->o->lock_timeout, ig->stop);
 }
 
 /* Process one batch from the queue; waits out database outages. */
@@ -992,7 +1028,7 @@ static void process_batch(struct ingest *ig)
         }
         rollback(ig);
         if (r == BATCH_DUPLICATE) {
-            log_info(COMPONENT, "batch hit an event_id already loaded; redoing it through staging");
+            log_info(ig->component, "batch hit an event_id already loaded; redoing it through staging");
             ig->staging = true;
             continue;
         }
@@ -1007,7 +1043,7 @@ static void process_batch(struct ingest *ig)
         }
         /* A statement failed for a reason other than the connection. Wait and retry: the
          * ledger is read again, so nothing is lost or doubled; the error is in the log. */
-        log_error(COMPONENT, "batch of %zu files failed; retrying in 5 s", ig->nbf);
+        log_error(ig->component, "batch of %zu files failed; retrying in 5 s", ig->nbf);
         for (int i = 0; i < 50 && !*ig->stop; i++) {
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
@@ -1020,30 +1056,32 @@ static void process_batch(struct ingest *ig)
     }
 }
 
-static int lock_checkpoint(struct ingest *ig)
+/* The checkpoint folder's lock: one process per checkpoint folder. Returns the fd, or -1. */
+static int lock_checkpoint(const char *dir)
 {
     char path[4096];
-    snprintf(path, sizeof(path), "%s/ingest.lock", ig->o->checkpoint_dir);
-    ig->lockfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (ig->lockfd < 0) {
-        log_error(COMPONENT, "cannot open lock file '%s': %s", path, strerror(errno));
+    snprintf(path, sizeof(path), "%s/ingest.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        log_error("ingest", "cannot open lock file '%s': %s", path, strerror(errno));
         return -1;
     }
-    if (flock(ig->lockfd, LOCK_EX | LOCK_NB) < 0) {
-        log_error(COMPONENT,
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        log_error("ingest",
                   "another ingester uses checkpoint folder '%s'; give each ingester its own "
                   "--checkpoint-dir",
-                  ig->o->checkpoint_dir);
+                  dir);
+        close(fd);
         return -1;
     }
     char pid[32];
     int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-    if (ftruncate(ig->lockfd, 0) == 0 && write(ig->lockfd, pid, (size_t)n) < 0)
-        log_debug(COMPONENT, "cannot write pid to lock file");
-    return 0;
+    if (ftruncate(fd, 0) == 0 && write(fd, pid, (size_t)n) < 0)
+        log_debug("ingest", "cannot write pid to lock file");
+    return fd;
 }
 
-static void ingest_release(struct ingest *ig)
+static void worker_release(struct ingest *ig)
 {
     close_batch_files(ig);
     free(ig->bf);
@@ -1058,64 +1096,62 @@ static void ingest_release(struct ingest *ig)
     PQfinish(ig->conn);
     if (ig->dirfd >= 0)
         close(ig->dirfd);
-    if (ig->lockfd >= 0)
-        close(ig->lockfd);
 }
 
-int ingest_run(const struct ingest_options *o, volatile sig_atomic_t *stop,
-               struct ingest_stats *stats)
+/* Set a worker up; -1 after logging. */
+static int worker_init(struct ingest *ig)
 {
-    struct ingest ig;
-    memset(&ig, 0, sizeof(ig));
-    ig.o = o;
-    ig.stop = stop;
-    ig.stats = stats;
-    ig.dirfd = ig.lockfd = -1;
-    memset(stats, 0, sizeof(*stats));
-    buf_init(&ig.copy);
-    buf_init(&ig.rej);
-    int rc = -1;
-
-    if (fs_mkdir_p(o->input_dir) < 0 || fs_mkdir_p(o->error_dir) < 0 ||
-        fs_mkdir_p(o->checkpoint_dir) < 0)
-        goto out;
-    if (lock_checkpoint(&ig) < 0)
-        goto out;
-    ig.schema = schema_new(o->event_types);
-    if (!ig.schema) {
-        log_error(COMPONENT, "bad --event-types list '%s'", o->event_types);
-        goto out;
+    const struct ingest_options *o = ig->o;
+    buf_init(&ig->copy);
+    buf_init(&ig->rej);
+    if (ig->nworkers > 1)
+        snprintf(ig->component, sizeof(ig->component), "ingest-%u", ig->worker + 1);
+    else
+        snprintf(ig->component, sizeof(ig->component), "ingest");
+    ig->schema = schema_new(o->event_types);
+    if (!ig->schema) {
+        log_error(ig->component, "bad --event-types list '%s'", o->event_types);
+        return -1;
     }
-    ig.dirfd = open(o->input_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (ig.dirfd < 0) {
-        log_error(COMPONENT, "cannot open input folder '%s': %s", o->input_dir, strerror(errno));
-        goto out;
+    ig->dirfd = open(o->input_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (ig->dirfd < 0) {
+        log_error(ig->component, "cannot open input folder '%s': %s", o->input_dir,
+                  strerror(errno));
+        return -1;
     }
-    ig.watch = watch_new(o->input_dir, o->rescan_interval);
-    if (!ig.watch)
-        goto out;
-    ig.files = file_table_new();
-    ig.reader = csv_reader_new(o->max_row_bytes);
-    ig.chunk = xmalloc(READ_CHUNK_BYTES);
-    ig.conn = db_connect(o->conninfo, COMPONENT, o->lock_timeout, stop);
-    log_info(COMPONENT, "watching '%s'%s", o->input_dir, o->once ? " (once)" : "");
+    ig->watch = watch_new(o->input_dir, o->rescan_interval);
+    if (!ig->watch)
+        return -1;
+    ig->files = file_table_new();
+    ig->reader = csv_reader_new(o->max_row_bytes);
+    ig->chunk = xmalloc(READ_CHUNK_BYTES);
+    return 0;
+}
 
+/* A worker's loop: discover, batch, commit; until drained (once) or stopped. */
+static void *worker_run(void *arg)
+{
+    struct ingest *ig = arg;
+    const struct ingest_options *o = ig->o;
     struct watch_names names = {0};
     bool drained_check = false;
-    while (!*stop) {
-        if (!ig.conn) {
-            ig.conn = db_connect(o->conninfo, COMPONENT, o->lock_timeout, stop);
+    ig->conn = db_connect(o->conninfo, ig->component, o->lock_timeout, ig->stop);
+    while (!*ig->stop) {
+        if (!ig->conn) {
+            ig->conn = db_connect(o->conninfo, ig->component, o->lock_timeout, ig->stop);
             continue;
         }
-        int timeout = ig.qlen ? 0 : (o->once ? 0 : 1000);
+        int timeout = ig->qlen ? 0 : (o->once ? 0 : 1000);
         if (drained_check)
-            watch_request_rescan(ig.watch);
-        if (watch_poll(ig.watch, timeout, &names) < 0)
-            goto out_names;
-        size_t added = take_names(&ig, &names);
-        if (ig.qlen) {
+            watch_request_rescan(ig->watch);
+        if (watch_poll(ig->watch, timeout, &names) < 0) {
+            ig->rc = -1;
+            break;
+        }
+        size_t added = take_names(ig, &names);
+        if (ig->qlen) {
             drained_check = false;
-            process_batch(&ig);
+            process_batch(ig);
             continue;
         }
         if (o->once || (o->drain && *o->drain)) {
@@ -1125,16 +1161,67 @@ int ingest_run(const struct ingest_options *o, volatile sig_atomic_t *stop,
             drained_check = true;
         }
     }
-    rc = 0;
-    write_metrics(&ig, true);
-    log_info(COMPONENT,
+    watch_names_release(&names);
+    return NULL;
+}
+
+int ingest_run(const struct ingest_options *o, volatile sig_atomic_t *stop,
+               struct ingest_stats *stats)
+{
+    memset(stats, 0, sizeof(*stats));
+    if (fs_mkdir_p(o->input_dir) < 0 || fs_mkdir_p(o->error_dir) < 0 ||
+        fs_mkdir_p(o->checkpoint_dir) < 0)
+        return -1;
+    int lockfd = lock_checkpoint(o->checkpoint_dir);
+    if (lockfd < 0)
+        return -1;
+    unsigned n = o->workers < 1 ? 1 : o->workers > MAX_WORKERS ? MAX_WORKERS : o->workers;
+    struct shared sh;
+    memset(&sh, 0, sizeof(sh));
+    pthread_mutex_init(&sh.mu, NULL);
+    sh.stats = stats;
+    struct ingest *workers = xcalloc(n, sizeof(*workers));
+    for (unsigned k = 0; k < n; k++)
+        workers[k].dirfd = -1;
+    pthread_t threads[MAX_WORKERS];
+    int rc = 0;
+    unsigned started = 0;
+    for (unsigned k = 0; k < n; k++) {
+        struct ingest *ig = &workers[k];
+        ig->o = o;
+        ig->stop = stop;
+        ig->sh = &sh;
+        ig->worker = k;
+        ig->nworkers = n;
+        if (worker_init(ig) < 0) {
+            rc = -1;
+            break;
+        }
+    }
+    log_info("ingest", "watching '%s' with %u worker%s%s", o->input_dir, n, n > 1 ? "s" : "",
+             o->once ? " (once)" : "");
+    for (; rc == 0 && started < n; started++)
+        if (pthread_create(&threads[started], NULL, worker_run, &workers[started]) != 0) {
+            log_error("ingest", "cannot start worker thread");
+            rc = -1;
+            break;
+        }
+    for (unsigned k = 0; k < started; k++) {
+        pthread_join(threads[k], NULL);
+        if (workers[k].rc < 0)
+            rc = -1;
+    }
+    if (started)
+        write_metrics(&workers[0], true);
+    for (unsigned k = 0; k < n; k++)
+        worker_release(&workers[k]);
+    free(workers);
+    pthread_mutex_destroy(&sh.mu);
+    close(lockfd);
+    log_info("ingest",
              "stopped: %" PRIu64 " files done, %" PRIu64 " quarantined, %" PRIu64
              " rows loaded, %" PRIu64 " rejected",
              stats->files_done, stats->files_quarantined, stats->rows_loaded,
              stats->rows_rejected);
-out_names:
-    watch_names_release(&names);
-out:
-    ingest_release(&ig);
     return rc;
 }

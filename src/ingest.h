@@ -21,6 +21,7 @@ struct ingest_options {
     double rescan_interval;
     double lock_timeout;
     bool once;
+    unsigned workers; /* parallel loaders, each with its own connection (files split by name) */
     /* Optional: once this becomes non-zero, behave as with once (drain, then return). */
     volatile sig_atomic_t *drain;
 };
