@@ -40,7 +40,8 @@ interrupted=0
 trap 'interrupted=1' INT
 t0=$EPOCHREALTIME
 run_rc=0
-"$SLUICE" run --db "$conninfo" --seconds "$SECONDS_TO_RUN" --min-age "${DEMO_MIN_AGE:-5}" "$@" ||
+"$SLUICE" run --db "$conninfo" --seconds "$SECONDS_TO_RUN" --min-age "${DEMO_MIN_AGE:-5}" \
+    --rate "${DEMO_RATE:-100}" --bad-ratio "${DEMO_BAD_RATIO:-0.02}" "$@" ||
     run_rc=$?
 t1=$EPOCHREALTIME
 trap - INT

@@ -69,7 +69,9 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
                  msg);
         return DB_RETRY;
     }
-    log_error("db", "%s failed (%s): %s", what, *state ? state : "no sqlstate", msg);
+    /* A unique violation is expected data, handled by the caller (duplicate_event_id). */
+    log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db",
+           "%s failed (%s): %s", what, *state ? state : "no sqlstate", msg);
     return DB_FATAL;
 }
 

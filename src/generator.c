@@ -105,7 +105,7 @@ struct session {
     int remaining;
     int nviewed;
     uint32_t viewed[MAX_VIEWED];
-    int64_t clock; /* seconds offset inside the current file's time window */
+    int64_t clock; /* the session's own clock: its events never go back in time */
 };
 
 struct shop {
@@ -148,7 +148,7 @@ static void new_session(struct shop *shop, struct session *s)
     s->user_id = 1 + (uint32_t)(N_USERS * u * u);
     s->remaining = 3 + (int)rng_below(&shop->rng, 18);
     s->nviewed = 0;
-    s->clock = (int64_t)rng_below(&shop->rng, 5);
+    s->clock = 0;
 }
 
 static void shop_init(struct shop *shop, uint64_t seed)
@@ -257,9 +257,15 @@ static void next_event(struct shop *shop, struct time_cache *tc, int64_t base, s
     if (s->remaining <= 0)
         new_session(shop, s);
     s->remaining--;
-    s->clock += (int64_t)rng_below(&shop->rng, 3);
+    /* events happened in the few seconds before the file was written, in session order */
+    int64_t t = s->clock + (int64_t)rng_below(&shop->rng, 2);
+    if (t < base - 4)
+        t = base - 4 + (int64_t)rng_below(&shop->rng, 3);
+    if (t > base)
+        t = base;
+    s->clock = t;
     uuid_v4(&shop->rng, ev->id);
-    ev->time = format_time(tc, base + s->clock);
+    ev->time = format_time(tc, t);
     if (s->nviewed > 0 && rng_unit(&shop->rng) < 0.36) {
         ev->type = "purchase";
         ev->product = s->viewed[rng_below(&shop->rng, (uint64_t)s->nviewed)];
@@ -534,7 +540,7 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
         char tmp_path[4096];
         snprintf(tmp_path, sizeof(tmp_path), "%s/events_%s_%08x_%06ld.csv.tmp", o->temp_dir,
                  stamp, run_id, seq);
-        int64_t base = o->seed_set ? sim_clock : (int64_t)now - 2;
+        int64_t base = o->seed_set ? sim_clock : (int64_t)now;
         struct file_result fr;
         int w = write_file(shop, o, tmp_path, rows, base, stop, &fr);
         if (w != 0) {
