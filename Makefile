@@ -39,12 +39,13 @@ test: deps
 ctest:
 	$(CTEST) --test-dir $(BUILD) --output-on-failure
 
-# The unit tests again, built with AddressSanitizer and UndefinedBehaviorSanitizer.
+# Every test again (unit and integration, so the real binary too), built with AddressSanitizer
+# and UndefinedBehaviorSanitizer.
 asan:
 	$(CMAKE) -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_SANITIZE=ON
 	$(CMAKE) --build $(ASAN_BUILD) -j $(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-		$(CTEST) --test-dir $(ASAN_BUILD) -L unit --output-on-failure
+		$(CTEST) --test-dir $(ASAN_BUILD) --output-on-failure
 
 # The unit tests of the normal build under valgrind (run from the source tree, as ctest does).
 valgrind:

@@ -422,7 +422,9 @@ out:
 static bool reader_check_bom(struct csv_reader *r)
 {
     size_t avail = r->len - r->start;
-    const char *d = r->data + r->start;
+    if (avail == 0 && !r->finished)
+        return false;
+    const char *d = avail ? r->data + r->start : "";
     if (avail < sizeof(utf8_bom) && !r->finished && memcmp(d, utf8_bom, avail) == 0)
         return false;
     if (avail >= sizeof(utf8_bom) && memcmp(d, utf8_bom, sizeof(utf8_bom)) == 0) {

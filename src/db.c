@@ -79,9 +79,9 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
 enum db_status db_exec(PGconn *conn, const char *sql, const char *what)
 {
     PGresult *res = PQexec(conn, sql);
-    enum db_status st = db_check(conn, res, PGRES_COMMAND_OK, what);
-    if (st != DB_OK && res && PQresultStatus(res) == PGRES_TUPLES_OK)
-        st = DB_OK;
+    ExecStatusType want = res && PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK
+                                                                        : PGRES_COMMAND_OK;
+    enum db_status st = db_check(conn, res, want, what);
     PQclear(res);
     return st;
 }
