@@ -77,7 +77,7 @@ static const struct option_spec options[] = {
      CMD_INGEST | CMD_RUN, 64, 1 << 30, 0, "longest accepted row; longer ones are dead letters"},
     {"max-file-bytes", "N", "MAX_FILE_BYTES", "0", OPT_LONG, F(max_file_bytes),
      CMD_INGEST | CMD_RUN, 0, 9e18, 0, "larger files are quarantined (0 = unlimited)"},
-    {"batch-bytes", "N", "BATCH_BYTES", "33554432", OPT_LONG, F(batch_bytes),
+    {"batch-bytes", "N", "BATCH_BYTES", "16777216", OPT_LONG, F(batch_bytes),
      CMD_INGEST | CMD_RUN, 1024, 1 << 30, 0, "input bytes per transaction at most"},
     {"workers", "N", "INGEST_WORKERS", "2", OPT_LONG, F(workers), CMD_INGEST | CMD_RUN, 1, 16, 0,
      "parallel loaders, each with its own connection and COPY stream"},

@@ -383,6 +383,7 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
     buf_append(&b, header, sizeof(header) - 1);
     struct time_cache tc = {0};
     bool quote_last = o->bad_ratio > 0 && rng_unit(&shop->rng) < o->bad_ratio / 8;
+    shop->dup_count = 0; /* a duplicate repeats a row of its own file (a producer's retry) */
     int rc = 0;
     for (long i = 0; i < rows; i++) {
         struct event ev;

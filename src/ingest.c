@@ -23,7 +23,8 @@
  *
  * A batch whose COPY hits a unique violation (an event_id already loaded, or repeated in the
  * batch) is redone through a temporary staging table: first copy wins, later copies become
- * duplicate_event_id dead letters. The clean path pays nothing for this.
+ * duplicate_event_id dead letters. The clean path pays nothing for this; after a duplicate the
+ * next batches go through staging directly (duplicates come in runs), until a batch has none.
  *
  * Memory is bounded: the reader holds at most one row plus one read chunk, COPY data is flushed
  * every COPY_FLUSH_BYTES, and a batch closes early when its dead letters reach REJECT_CAP_BYTES.
@@ -37,6 +38,7 @@
 #include "fault.h"
 #include "file_table.h"
 #include "filehash.h"
+#include "idset.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mem.h"
@@ -60,6 +62,7 @@
 #define COPY_FLUSH_BYTES (1024 * 1024)
 #define REJECT_CAP_BYTES (8 * 1024 * 1024)
 #define MAX_FILES_PER_BATCH 2000
+#define STAGING_STICKY_BATCHES 16
 
 enum bf_action {
     BF_LOAD,       /* claimed, being loaded */
@@ -121,6 +124,8 @@ struct ingest {
     size_t nbf, bfcap;
     uint64_t batch_in_bytes; /* input bytes taken into the current batch */
     bool staging;
+    unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
+    struct idset *batch_ids;  /* event_ids sent in this batch */
 };
 
 /* ---- the queue ---------------------------------------------------------------------------- */
@@ -509,6 +514,27 @@ static void stage_prefix(struct ingest *ig, size_t file_idx, uint64_t line)
     buf_printf(&ig->copy, "%zu\t%" PRIu64 "\t", file_idx, line);
 }
 
+/* Is the event_id of the COPY line that starts at copy.data[mark] new in this batch? If not,
+ * fill v: the later copy is a duplicate_event_id dead letter, and the first one stays. */
+static bool first_in_batch(struct ingest *ig, size_t mark, struct verdict *v)
+{
+    const char *line = ig->copy.data + mark;
+    const char *end = ig->copy.data + ig->copy.len;
+    if (ig->staging) /* skip the file_idx and line columns */
+        for (int tabs = 0; tabs < 2 && line < end; line++)
+            if (*line == '\t')
+                tabs++;
+    const char *tab = memchr(line, '\t', (size_t)(end - line));
+    size_t len = tab ? (size_t)(tab - line) : 0;
+    if (idset_insert(ig->batch_ids, line, len))
+        return true;
+    v->code = REJECT_DUPLICATE_EVENT_ID;
+    v->column = COL_EVENT_ID;
+    snprintf(v->message, sizeof(v->message), "event_id: '%.*s' is already loaded",
+             (int)(len > 100 ? 100 : len), line);
+    return false;
+}
+
 /* One data row: into COPY when valid, into the dead letters otherwise. */
 static void take_row(struct ingest *ig, size_t file_idx, struct batch_file *bf,
                      const struct csv_row *row)
@@ -517,7 +543,10 @@ static void take_row(struct ingest *ig, size_t file_idx, struct batch_file *bf,
     size_t mark = ig->copy.len;
     if (ig->staging)
         stage_prefix(ig, file_idx, row->line);
-    if (schema_validate_row(ig->schema, row, &ig->copy, &v)) {
+    bool valid = schema_validate_row(ig->schema, row, &ig->copy, &v);
+    if (valid && !first_in_batch(ig, mark, &v))
+        valid = false;
+    if (valid) {
         if (ig->staging) {
             ig->copy.len--; /* the newline: the raw line follows */
             buf_putc(&ig->copy, '\t');
@@ -673,6 +702,8 @@ static enum batch_result stage_resolve(struct ingest *ig, long sent)
     if (r != BATCH_OK)
         return r;
     long dups = 0;
+    if (PQntuples(res) == 0)
+        ig->staging_batches = 0; /* no duplicates here: back to the direct path */
     for (int i = 0; i < PQntuples(res); i++) {
         size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
         long n = atol(PQgetvalue(res, i, 1));
@@ -755,6 +786,7 @@ static enum batch_result run_batch(struct ingest *ig)
     enum batch_result r;
     buf_reset(&ig->copy);
     buf_reset(&ig->rej);
+    idset_clear(ig->batch_ids);
     ig->batch_in_bytes = 0;
 
     r = status_to_result(db_exec(ig->conn, "BEGIN", "BEGIN"));
@@ -1002,7 +1034,9 @@ static void process_batch(struct ingest *ig)
     plan_batch(ig);
     if (!ig->nbf)
         return;
-    ig->staging = false;
+    ig->staging = ig->staging_batches > 0;
+    if (ig->staging_batches)
+        ig->staging_batches--;
     for (unsigned attempt = 0;; attempt++) {
         if (!ig->conn) {
             requeue_batch(ig);
@@ -1028,8 +1062,10 @@ static void process_batch(struct ingest *ig)
         }
         rollback(ig);
         if (r == BATCH_DUPLICATE) {
-            log_info(ig->component, "batch hit an event_id already loaded; redoing it through staging");
+            log_info(ig->component,
+                     "batch hit an event_id already loaded; redoing it through staging");
             ig->staging = true;
+            ig->staging_batches = STAGING_STICKY_BATCHES;
             continue;
         }
         if (r == BATCH_RETRY || !db_alive(ig->conn)) {
@@ -1091,6 +1127,7 @@ static void worker_release(struct ingest *ig)
     buf_release(&ig->rej);
     csv_reader_free(ig->reader);
     schema_free(ig->schema);
+    idset_free(ig->batch_ids);
     file_table_free(ig->files);
     watch_free(ig->watch);
     PQfinish(ig->conn);
@@ -1125,6 +1162,7 @@ static int worker_init(struct ingest *ig)
     ig->files = file_table_new();
     ig->reader = csv_reader_new(o->max_row_bytes);
     ig->chunk = xmalloc(READ_CHUNK_BYTES);
+    ig->batch_ids = idset_new();
     return 0;
 }
 

@@ -28,7 +28,7 @@ static void test_defaults_and_derived_folders(void)
     CHECK_EQ_STR(cfg.input_dir, "data/input");
     CHECK_EQ_STR(cfg.error_dir, "data/error");
     CHECK_EQ_STR(cfg.checkpoint_dir, "data/checkpoints");
-    CHECK_EQ_LONG(cfg.batch_bytes, 33554432);
+    CHECK_EQ_LONG(cfg.batch_bytes, 16777216);
     CHECK_EQ_LONG(cfg.workers, 2);
     CHECK(!cfg.once);
     char *ci = config_conninfo(&cfg);
