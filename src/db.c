@@ -5,8 +5,8 @@
  * exponential backoff (logged once per attempt) until it answers or the process is asked to
  * stop. Every session it returns has synchronous_commit on (a COMMIT that returns is durable,
  * whatever the server default) and idle_in_transaction_session_timeout set, so the claims of a
- * stalled ingester are freed by the server; statement_timeout does the same for one stalled in
- * the middle of a COPY (which the server does not count as idle). The schema (sql/postgres_setup.sql, compiled in) is
+ * stalled ingester are freed by the server (one stalled in the middle of a COPY is not idle to
+ * the server: the ingester that finds its files busy ends that session, see ingest.c). The schema (sql/postgres_setup.sql, compiled in) is
  * applied at every connect under an advisory lock, which makes it safe for several starters.
  *
  * db_check() is the one place that turns a PGresult into OK / RETRY / FATAL: connection-class
@@ -127,8 +127,8 @@ static enum db_status setup_session(PGconn *conn, double lock_timeout_s)
     char sql[256];
     snprintf(sql, sizeof(sql),
              "SET synchronous_commit = on; SET idle_in_transaction_session_timeout = %ld; "
-             "SET statement_timeout = %ld; SET client_min_messages = warning",
-             (long)(lock_timeout_s * 1000), (long)(lock_timeout_s * 1000));
+             "SET client_min_messages = warning",
+             (long)(lock_timeout_s * 1000));
     enum db_status st = db_exec(conn, sql, "session settings");
     if (st != DB_OK)
         return st;

@@ -346,6 +346,37 @@ static enum batch_result query(struct ingest *ig, const char *sql, int nparams,
 
 /* ---- claiming ----------------------------------------------------------------------------- */
 
+/* Files held by another session: if that session has been stuck for longer than --lock-timeout
+ * (a stopped process in the middle of a COPY, which the server does not see as idle), end it so
+ * its claims are freed. Safe: its transaction rolls back, and when it wakes up it reads the
+ * ledger again. A live ingester never waits that long between two messages of one batch. */
+static enum batch_result free_stalled_claims(struct ingest *ig, const char *keys)
+{
+    char secs[32];
+    snprintf(secs, sizeof(secs), "%.3f", ig->o->lock_timeout);
+    const char *p[] = {keys, secs};
+    PGresult *res = NULL;
+    enum batch_result r = query(
+        ig,
+        "SELECT a.pid, pg_terminate_backend(a.pid) FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = ANY($1::bigint[]) "
+        "AND a.pid <> pg_backend_pid() "
+        "AND (a.state = 'idle in transaction' OR a.wait_event = 'ClientRead') "
+        "AND now() - a.state_change > make_interval(secs => $2::float8)",
+        2, p, PGRES_TUPLES_OK, "free stalled claims", &res);
+    if (r != BATCH_OK)
+        return r;
+    for (int i = 0; i < PQntuples(res); i++)
+        log_warn(ig->component,
+                 "ended PostgreSQL session %s: it held files without progress for over %s s "
+                 "(a stalled ingester); its batch is rolled back",
+                 PQgetvalue(res, i, 0), secs);
+    PQclear(res);
+    return BATCH_OK;
+}
+
 static enum batch_result claim_files(struct ingest *ig)
 {
     struct buf keys, names, hashes, sizes, mtimes;
@@ -369,11 +400,12 @@ static enum batch_result claim_files(struct ingest *ig)
               1, p1, PGRES_TUPLES_OK, "claim files", &res);
     if (r != BATCH_OK)
         goto out;
-    size_t nclaimed = 0;
+    size_t nclaimed = 0, nbusy = 0;
     for (size_t i = 0; i < ig->nbf; i++) {
         struct batch_file *bf = &ig->bf[i];
         if (strcmp(PQgetvalue(res, (int)i, 0), "t") != 0) {
             bf->action = BF_SKIP_BUSY;
+            nbusy++;
             continue;
         }
         nclaimed++;
@@ -387,6 +419,11 @@ static enum batch_result claim_files(struct ingest *ig)
     }
     PQclear(res);
     res = NULL;
+    if (nbusy) {
+        r = free_stalled_claims(ig, p1[0]);
+        if (r != BATCH_OK)
+            goto out;
+    }
     if (!nclaimed)
         goto out;
 
