@@ -50,43 +50,57 @@ static bool has_content(const char *dir, const char *name, const char *hash, str
     return rc == 0 && strcmp(got, hash) == 0;
 }
 
+/* One page of the files to archive, in name order after `after`. */
+static PGresult *next_page(PGconn *conn, const char *after, enum db_status *st)
+{
+    const char *p[] = {after};
+    PGresult *res = PQexecParams(conn,
+                                 "SELECT file_name, content_hash FROM ingest_files "
+                                 "WHERE status = 'done' AND archived_at IS NULL AND file_name > $1 "
+                                 "ORDER BY file_name LIMIT 5000",
+                                 1, NULL, p, NULL, NULL, 0);
+    *st = db_check(conn, res, PGRES_TUPLES_OK, "list files to archive");
+    return res;
+}
+
 enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *archive_dir,
                             double min_age_s, long *moved)
 {
     *moved = 0;
-    PGresult *res = PQexec(conn, "SELECT file_name, content_hash FROM ingest_files "
-                                 "WHERE status = 'done' AND archived_at IS NULL "
-                                 "ORDER BY committed_at LIMIT 10000");
-    enum db_status st = db_check(conn, res, PGRES_TUPLES_OK, "list files to archive");
-    if (st != DB_OK) {
-        PQclear(res);
-        return st;
-    }
     time_t now = time(NULL);
-    for (int i = 0; i < PQntuples(res) && st == DB_OK; i++) {
-        const char *name = PQgetvalue(res, i, 0);
-        const char *hash = PQgetvalue(res, i, 1);
-        struct stat sb;
-        if (!has_content(input_dir, name, hash, &sb)) {
-            /* Moved before a crash, record not yet written? Then complete the record. */
-            if (has_content(archive_dir, name, hash, &sb))
-                st = mark_archived(conn, name, hash, name);
-            continue;
+    char after[1024] = "";
+    enum db_status st;
+    for (;;) {
+        PGresult *res = next_page(conn, after, &st);
+        int n = st == DB_OK ? PQntuples(res) : 0;
+        for (int i = 0; i < n && st == DB_OK; i++) {
+            const char *name = PQgetvalue(res, i, 0);
+            const char *hash = PQgetvalue(res, i, 1);
+            snprintf(after, sizeof(after), "%s", name);
+            struct stat sb;
+            if (!has_content(input_dir, name, hash, &sb)) {
+                /* Moved before a crash, record not yet written? Then complete the record. */
+                if (has_content(archive_dir, name, hash, &sb))
+                    st = mark_archived(conn, name, hash, name);
+                continue;
+            }
+            if (difftime(now, sb.st_mtime) < min_age_s)
+                continue;
+            char final_name[1024];
+            if (fs_move_durable(input_dir, name, archive_dir, final_name, sizeof(final_name)) < 0) {
+                log_warn("archive", "'%s' stays in the hot folder; will retry", name);
+                continue;
+            }
+            st = mark_archived(conn, name, hash, final_name);
+            if (st == DB_OK) {
+                (*moved)++;
+                log_debug("archive", "archived '%s' as '%s'", name, final_name);
+            }
         }
-        if (difftime(now, sb.st_mtime) < min_age_s)
-            continue;
-        char final_name[1024];
-        if (fs_move_durable(input_dir, name, archive_dir, final_name, sizeof(final_name)) < 0) {
-            log_warn("archive", "'%s' stays in the hot folder; will retry", name);
-            continue;
-        }
-        st = mark_archived(conn, name, hash, final_name);
-        if (st == DB_OK) {
-            (*moved)++;
-            log_debug("archive", "archived '%s' as '%s'", name, final_name);
-        }
+        PQclear(res);
+        if (st != DB_OK || n < 5000)
+            break;
     }
-    PQclear(res);
     if (*moved)
         log_info("archive", "archived %ld files", *moved);
     return st;
