@@ -107,6 +107,8 @@ struct csv_reader *csv_reader_new(size_t max_row_bytes)
     r->fields_cap = 16;
     r->fields = xmalloc(r->fields_cap * sizeof(*r->fields));
     r->lengths = xmalloc(r->fields_cap * sizeof(*r->lengths));
+    r->cap = 4096; /* never NULL, so pointer arithmetic on an empty buffer is defined */
+    r->data = xmalloc(r->cap);
     csv_reader_reset(r, 0, 1);
     return r;
 }
@@ -317,6 +319,8 @@ static void reader_build_fields(struct csv_reader *r, const char *row, size_t co
         }
     }
     out->nfields = n;
+    out->fields = r->fields; /* the arrays may have moved above */
+    out->lengths = r->lengths;
 }
 
 static void reader_fill(const struct csv_reader *r, struct csv_row *row, enum csv_row_status status,
