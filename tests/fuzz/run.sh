@@ -18,7 +18,7 @@ for f in "$seed_dir/in/"*.csv; do
     { printf '\x07'; cat "$f"; } >"$B/corpus/gen-$(basename "$f")"
 done
 rm -rf "$seed_dir"
-args=(-max_len=4096 -artifact_prefix="$B/artifacts/" -print_final_stats=1)
+args=(-max_len=${FUZZ_MAX_LEN:-2048} -artifact_prefix="$B/artifacts/" -print_final_stats=1)
 if [ -n "${FUZZ_RUNS:-}" ]; then
     args+=(-runs="$FUZZ_RUNS")
 else
