@@ -30,8 +30,9 @@ int cmd_generate(int argc, char **argv)
         errno = 0;
         seed = strtoull(cfg.seed, &end, 10);
         if (errno || end == cfg.seed || *end || cfg.seed[0] == '-') {
-            fprintf(stderr, "sluice generate: invalid value '%s' for --seed: expected an "
-                            "unsigned integer\nTry 'sluice generate --help'\n",
+            fprintf(stderr,
+                    "sluice generate: invalid value '%s' for --seed: expected an "
+                    "unsigned integer\nTry 'sluice generate --help'\n",
                     cfg.seed);
             config_release(&cfg);
             return 2;

@@ -22,8 +22,9 @@ int cmd_setup_logging(const struct config *cfg, const char *cmd_name)
 {
     int level = log_level_parse(cfg->log_level);
     if (level < 0) {
-        fprintf(stderr, "sluice %s: invalid value '%s' for --log-level: expected debug, info, "
-                        "warn or error\nTry 'sluice %s --help'\n",
+        fprintf(stderr,
+                "sluice %s: invalid value '%s' for --log-level: expected debug, info, "
+                "warn or error\nTry 'sluice %s --help'\n",
                 cmd_name, cfg->log_level, cmd_name);
         return 2;
     }

@@ -77,8 +77,8 @@ static const struct option_spec options[] = {
      CMD_INGEST | CMD_RUN, 64, 1 << 30, 0, "longest accepted row; longer ones are dead letters"},
     {"max-file-bytes", "N", "MAX_FILE_BYTES", "0", OPT_LONG, F(max_file_bytes),
      CMD_INGEST | CMD_RUN, 0, 9e18, 0, "larger files are quarantined (0 = unlimited)"},
-    {"batch-bytes", "N", "BATCH_BYTES", "16777216", OPT_LONG, F(batch_bytes),
-     CMD_INGEST | CMD_RUN, 1024, 1 << 30, 0, "input bytes per transaction at most"},
+    {"batch-bytes", "N", "BATCH_BYTES", "16777216", OPT_LONG, F(batch_bytes), CMD_INGEST | CMD_RUN,
+     1024, 1 << 30, 0, "input bytes per transaction at most"},
     {"workers", "N", "INGEST_WORKERS", "2", OPT_LONG, F(workers), CMD_INGEST | CMD_RUN, 1, 16, 0,
      "parallel loaders, each with its own connection and COPY stream"},
     {"rescan-interval", "SECONDS", "RESCAN_INTERVAL", "10", OPT_DOUBLE, F(rescan_interval),
@@ -90,10 +90,10 @@ static const struct option_spec options[] = {
      CMD_ARCHIVE | CMD_RUN, 0, 1e9, 60, "archive committed files older than this"},
     {"files", "N", NULL, "0", OPT_LONG, F(files), CMD_GENERATE, 0, 1e12, 0,
      "number of files (0 = until stopped)"},
-    {"rows-per-file", "N|MIN-MAX", NULL, "50-100", OPT_ROWS, F(rows_per_file), CMD_GENERATE | CMD_RUN,
-     0, 1e9, 0, "rows in each file"},
-    {"interval", "SECONDS", NULL, "5", OPT_DOUBLE, F(interval), CMD_GENERATE | CMD_RUN, 0, 86400,
-     0, "pause between files (0 = as fast as possible)"},
+    {"rows-per-file", "N|MIN-MAX", NULL, "50-100", OPT_ROWS, F(rows_per_file),
+     CMD_GENERATE | CMD_RUN, 0, 1e9, 0, "rows in each file"},
+    {"interval", "SECONDS", NULL, "5", OPT_DOUBLE, F(interval), CMD_GENERATE | CMD_RUN, 0, 86400, 0,
+     "pause between files (0 = as fast as possible)"},
     {"rate", "EVENTS_PER_SEC", NULL, "0", OPT_DOUBLE, F(rate), CMD_GENERATE | CMD_RUN, 0, 1e9, 0,
      "pace by events per second instead of --interval (0 = off)"},
     {"bad-ratio", "F", NULL, "0", OPT_DOUBLE, F(bad_ratio), CMD_GENERATE | CMD_RUN, 0, 1, 0,
@@ -234,9 +234,9 @@ static void derive_dirs(struct config *cfg)
         char **field;
         const char *leaf;
     } dirs[] = {
-        {&cfg->input_dir, "input"},           {&cfg->temp_dir, "temp"},
-        {&cfg->archive_dir, "archive"},       {&cfg->checkpoint_dir, "checkpoints"},
-        {&cfg->error_dir, "error"},           {&cfg->pg_dir, "pg"},
+        {&cfg->input_dir, "input"},     {&cfg->temp_dir, "temp"},
+        {&cfg->archive_dir, "archive"}, {&cfg->checkpoint_dir, "checkpoints"},
+        {&cfg->error_dir, "error"},     {&cfg->pg_dir, "pg"},
     };
     for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++)
         if (!*dirs[i].field)

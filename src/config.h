@@ -19,7 +19,7 @@ enum config_cmd {
 
 struct config {
     /* database */
-    char *db;       /* --db / DATABASE_URL: conninfo or URI; NULL = build from POSTGRES_* */
+    char *db; /* --db / DATABASE_URL: conninfo or URI; NULL = build from POSTGRES_* */
     char *pg_host, *pg_port, *pg_dbname, *pg_user, *pg_password;
 
     /* folders */

@@ -6,8 +6,9 @@
  * stop. Every session it returns has synchronous_commit on (a COMMIT that returns is durable,
  * whatever the server default) and idle_in_transaction_session_timeout set, so the claims of a
  * stalled ingester are freed by the server (one stalled in the middle of a COPY is not idle to
- * the server: the ingester that finds its files busy ends that session, see ingest.c). The schema (sql/postgres_setup.sql, compiled in) is
- * applied at every connect under an advisory lock, which makes it safe for several starters.
+ * the server: the ingester that finds its files busy ends that session, see ingest.c). The schema
+ * (sql/postgres_setup.sql, compiled in) is applied at every connect under an advisory lock, which
+ * makes it safe for several starters.
  *
  * db_check() is the one place that turns a PGresult into OK / RETRY / FATAL: connection-class
  * failures (a closed socket, SQLSTATE classes 08, 57P, 53, 40) mean "reconnect and redo the
@@ -79,8 +80,8 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
 enum db_status db_exec(PGconn *conn, const char *sql, const char *what)
 {
     PGresult *res = PQexec(conn, sql);
-    ExecStatusType want = res && PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK
-                                                                        : PGRES_COMMAND_OK;
+    ExecStatusType want =
+        res && PQresultStatus(res) == PGRES_TUPLES_OK ? PGRES_TUPLES_OK : PGRES_COMMAND_OK;
     enum db_status st = db_check(conn, res, want, what);
     PQclear(res);
     return st;
@@ -170,8 +171,9 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
         } else {
             char msg[512];
             one_line(msg, sizeof(msg), PQerrorMessage(conn));
-            log_warn(component, "cannot connect to PostgreSQL (%s), attempt %u, retrying in %ld ms: %s",
-                     shown, attempt, backoff_ms, msg);
+            log_warn(component,
+                     "cannot connect to PostgreSQL (%s), attempt %u, retrying in %ld ms: %s", shown,
+                     attempt, backoff_ms, msg);
         }
         PQfinish(conn);
         nap(backoff_ms, stop);

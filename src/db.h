@@ -17,8 +17,9 @@ enum db_status {
 };
 
 /* Connect to conninfo, retrying with backoff (100 ms doubling to 5 s, logged) until connected or
- * *stop is set (then NULL). Sets synchronous_commit = on, the application_name, and idle_in_transaction_session_timeout to lock_timeout_s; then applies
- * sql/postgres_setup.sql (compiled in) under an advisory lock so concurrent starters do not race.
+ * *stop is set (then NULL). Sets synchronous_commit = on, the application_name, and
+ * idle_in_transaction_session_timeout to lock_timeout_s; then applies sql/postgres_setup.sql
+ * (compiled in) under an advisory lock so concurrent starters do not race.
  */
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
                    volatile sig_atomic_t *stop);

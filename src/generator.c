@@ -123,8 +123,8 @@ static const char hexd[] = "0123456789abcdef";
 static void uuid_v4(struct rng *r, char out[37])
 {
     uint64_t a = rng_next(r), b = rng_next(r);
-    a = (a & ~0xf000ULL) | 0x4000ULL;                     /* version 4 */
-    b = (b & ~(0xc000ULL << 48)) | (0x8000ULL << 48);     /* variant 10 */
+    a = (a & ~0xf000ULL) | 0x4000ULL;                 /* version 4 */
+    b = (b & ~(0xc000ULL << 48)) | (0x8000ULL << 48); /* variant 10 */
     int k = 0;
     for (int i = 15; i >= 0; i--) {
         out[k++] = hexd[(a >> (i * 4)) & 0xf];
@@ -236,7 +236,7 @@ static const char *format_time(struct time_cache *c, int64_t t)
 
 /* The row-level classes --bad-ratio spreads rows over (unterminated_quote only ends a file). */
 static const enum reject_code bad_classes[] = {
-    REJECT_MISSING_FIELD, REJECT_BAD_VALUE,   REJECT_RULE_VIOLATION,
+    REJECT_MISSING_FIELD,      REJECT_BAD_VALUE,    REJECT_RULE_VIOLATION,
     REJECT_WRONG_COLUMN_COUNT, REJECT_BAD_ENCODING, REJECT_DUPLICATE_EVENT_ID,
 };
 #define N_BAD_CLASSES (sizeof(bad_classes) / sizeof(bad_classes[0]))
@@ -288,7 +288,8 @@ static char *put_row(struct shop *shop, char *p, const struct event *ev, enum re
     char *start = p;
     unsigned variant = (unsigned)rng_below(&shop->rng, 5);
     if (bad == REJECT_DUPLICATE_EVENT_ID) {
-        int i = (int)rng_below(&shop->rng, (uint64_t)(shop->dup_count < DUP_RING ? shop->dup_count : DUP_RING));
+        int i = (int)rng_below(&shop->rng,
+                               (uint64_t)(shop->dup_count < DUP_RING ? shop->dup_count : DUP_RING));
         return put_str(p, shop->dup_ring[i], (size_t)shop->dup_len[i]);
     }
     int skip = bad == REJECT_MISSING_FIELD ? (int)variant : -1; /* column left empty */
@@ -539,8 +540,8 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
         snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02d", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         char tmp_path[4096];
-        snprintf(tmp_path, sizeof(tmp_path), "%s/events_%s_%08x_%06ld.csv.tmp", o->temp_dir,
-                 stamp, run_id, seq);
+        snprintf(tmp_path, sizeof(tmp_path), "%s/events_%s_%08x_%06ld.csv.tmp", o->temp_dir, stamp,
+                 run_id, seq);
         int64_t base = o->seed_set ? sim_clock : (int64_t)now;
         struct file_result fr;
         int w = write_file(shop, o, tmp_path, rows, base, stop, &fr);

@@ -12,14 +12,14 @@
 struct generator_options {
     const char *input_dir;
     const char *temp_dir;
-    long files;          /* 0 = until *stop is set */
-    long rows_min;       /* rows per file, uniform in [rows_min, rows_max] */
+    long files;    /* 0 = until *stop is set */
+    long rows_min; /* rows per file, uniform in [rows_min, rows_max] */
     long rows_max;
-    double interval;     /* seconds between files; 0 = as fast as possible */
-    double rate;         /* events per second pacing; 0 = off (interval governs) */
-    double bad_ratio;    /* fraction of rows made invalid on purpose */
+    double interval;  /* seconds between files; 0 = as fast as possible */
+    double rate;      /* events per second pacing; 0 = off (interval governs) */
+    double bad_ratio; /* fraction of rows made invalid on purpose */
     uint64_t seed;
-    bool seed_set;       /* false: seed from time and pid */
+    bool seed_set;        /* false: seed from time and pid */
     const char *manifest; /* JSON totals file, or NULL */
 };
 

@@ -66,7 +66,7 @@ bool idset_insert(struct idset *s, const char *key, size_t len)
 {
     XXH128_hash_t h = XXH3_128bits(key, len);
     if (is_empty(h))
-        h.low64 = 1; /* keep {0, 0} free as the empty mark */
+        h.low64 = 1;                       /* keep {0, 0} free as the empty mark */
     if ((s->count + 1) * 4 > s->cap * 3) { /* at most 3/4 full */
         size_t cap = s->cap * 2;
         XXH128_hash_t *slots = xcalloc(cap, sizeof(*slots));

@@ -81,8 +81,8 @@ struct batch_file {
     char old_status[16];
     uint64_t start_offset, start_line; /* from the ledger */
     uint64_t end_offset, end_line;     /* after this batch */
-    long sent;       /* valid rows sent to COPY */
-    long rejected;   /* dead letters written */
+    long sent;                         /* valid rows sent to COPY */
+    long rejected;                     /* dead letters written */
     long duplicates; /* valid rows that turned out to be duplicates (staging mode) */
     bool at_eof;
 };
@@ -211,8 +211,8 @@ static size_t take_names(struct ingest *ig, struct watch_names *names)
         if (e->finished) {
             /* Cheap identity check: a finished file that has not changed is not read again. */
             struct stat st;
-            if (fstatat(ig->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-                S_ISREG(st.st_mode) && same_identity(e, &st))
+            if (fstatat(ig->dirfd, e->name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+                same_identity(e, &st))
                 continue;
             e->finished = false;
         }
@@ -237,9 +237,10 @@ static void finish_entry(struct file_entry *e, const struct stat *st)
 static void move_to_error_dir(struct ingest *ig, const char *name, const char *why)
 {
     char final_name[1024];
-    if (fs_move_durable(ig->o->input_dir, name, ig->o->error_dir, final_name,
-                        sizeof(final_name)) == 0)
-        log_warn(ig->component, "moved '%s' to the error folder as '%s': %s", name, final_name, why);
+    if (fs_move_durable(ig->o->input_dir, name, ig->o->error_dir, final_name, sizeof(final_name)) ==
+        0)
+        log_warn(ig->component, "moved '%s' to the error folder as '%s': %s", name, final_name,
+                 why);
 }
 
 /* Open and hash a queued file. Returns true when bf is ready to be claimed; false when the entry
@@ -356,16 +357,16 @@ static enum batch_result free_stalled_claims(struct ingest *ig, const char *keys
     snprintf(secs, sizeof(secs), "%.3f", ig->o->lock_timeout);
     const char *p[] = {keys, secs};
     PGresult *res = NULL;
-    enum batch_result r = query(
-        ig,
-        "SELECT a.pid, pg_terminate_backend(a.pid) FROM pg_locks l "
-        "JOIN pg_stat_activity a ON a.pid = l.pid "
-        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
-        "AND ((l.classid::bigint << 32) | l.objid::bigint) = ANY($1::bigint[]) "
-        "AND a.pid <> pg_backend_pid() "
-        "AND (a.state = 'idle in transaction' OR a.wait_event = 'ClientRead') "
-        "AND now() - a.state_change > make_interval(secs => $2::float8)",
-        2, p, PGRES_TUPLES_OK, "free stalled claims", &res);
+    enum batch_result r =
+        query(ig,
+              "SELECT a.pid, pg_terminate_backend(a.pid) FROM pg_locks l "
+              "JOIN pg_stat_activity a ON a.pid = l.pid "
+              "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+              "AND ((l.classid::bigint << 32) | l.objid::bigint) = ANY($1::bigint[]) "
+              "AND a.pid <> pg_backend_pid() "
+              "AND (a.state = 'idle in transaction' OR a.wait_event = 'ClientRead') "
+              "AND now() - a.state_change > make_interval(secs => $2::float8)",
+              2, p, PGRES_TUPLES_OK, "free stalled claims", &res);
     if (r != BATCH_OK)
         return r;
     for (int i = 0; i < PQntuples(res); i++)
@@ -390,7 +391,8 @@ static enum batch_result claim_files(struct ingest *ig)
 
     for (size_t i = 0; i < ig->nbf; i++) {
         char key[32];
-        snprintf(key, sizeof(key), "%" PRId64, filehash_lock_key(ig->bf[i].hash, ig->bf[i].e->name));
+        snprintf(key, sizeof(key), "%" PRId64,
+                 filehash_lock_key(ig->bf[i].hash, ig->bf[i].e->name));
         array_elem(&keys, key);
     }
     const char *p1[] = {array_end(&keys)};
@@ -759,8 +761,8 @@ static enum batch_result stage_resolve(struct ingest *ig, long sent)
     long inserted = atol(PQcmdTuples(res));
     PQclear(res);
     if (inserted + dups != sent) {
-        log_error(ig->component, "staging: %ld inserted + %ld duplicates != %ld sent", inserted, dups,
-                  sent);
+        log_error(ig->component, "staging: %ld inserted + %ld duplicates != %ld sent", inserted,
+                  dups, sent);
         return BATCH_FATAL;
     }
     return BATCH_OK;
@@ -796,15 +798,16 @@ static enum batch_result update_ledger(struct ingest *ig, size_t *nupdated)
         for (size_t i = 0; i < 8; i++)
             p[i] = array_end(all[i]);
         PGresult *res = NULL;
-        r = query(ig,
-                  "UPDATE ingest_files f SET status = t.st, committed_offset = t.off, "
-                  "committed_line = t.line, rows_loaded = f.rows_loaded + t.ld, "
-                  "rows_rejected = f.rows_rejected + t.rj, committed_at = clock_timestamp() "
-                  "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
-                  "$6::bigint[], $7::bigint[], $8::bigint[]) AS t(n, h, st, off, line, ld, rj, old) "
-                  "WHERE f.file_name = t.n AND f.content_hash = t.h AND f.committed_offset = t.old "
-                  "AND f.status = 'loading'",
-                  8, p, PGRES_COMMAND_OK, "update ledger", &res);
+        r = query(
+            ig,
+            "UPDATE ingest_files f SET status = t.st, committed_offset = t.off, "
+            "committed_line = t.line, rows_loaded = f.rows_loaded + t.ld, "
+            "rows_rejected = f.rows_rejected + t.rj, committed_at = clock_timestamp() "
+            "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
+            "$6::bigint[], $7::bigint[], $8::bigint[]) AS t(n, h, st, off, line, ld, rj, old) "
+            "WHERE f.file_name = t.n AND f.content_hash = t.h AND f.committed_offset = t.old "
+            "AND f.status = 'loading'",
+            8, p, PGRES_COMMAND_OK, "update ledger", &res);
         if (r == BATCH_OK && (size_t)atol(PQcmdTuples(res)) != n) {
             log_error(ig->component, "ledger moved under this batch (%s of %zu rows updated)",
                       PQcmdTuples(res), n);
@@ -841,13 +844,13 @@ static enum batch_result run_batch(struct ingest *ig)
     long sent = 0;
     if (any_load) {
         if (ig->staging) {
-            r = status_to_result(db_exec(
-                ig->conn,
-                "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (file_idx int, line bigint, "
-                "event_id text, event_time timestamp, event_type text, product_id int, "
-                "price numeric(10,2), user_id int, session_id text, raw_line text) "
-                "ON COMMIT DELETE ROWS",
-                "create staging table"));
+            r = status_to_result(
+                db_exec(ig->conn,
+                        "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (file_idx int, line bigint, "
+                        "event_id text, event_time timestamp, event_type text, product_id int, "
+                        "price numeric(10,2), user_id int, session_id text, raw_line text) "
+                        "ON COMMIT DELETE ROWS",
+                        "create staging table"));
             if (r != BATCH_OK)
                 return r;
         }
@@ -1296,7 +1299,6 @@ int ingest_run(const struct ingest_options *o, volatile sig_atomic_t *stop,
     log_info("ingest",
              "stopped: %" PRIu64 " files done, %" PRIu64 " quarantined, %" PRIu64
              " rows loaded, %" PRIu64 " rejected",
-             stats->files_done, stats->files_quarantined, stats->rows_loaded,
-             stats->rows_rejected);
+             stats->files_done, stats->files_quarantined, stats->rows_loaded, stats->rows_rejected);
     return rc;
 }

@@ -6,7 +6,8 @@ enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN, LOG_LEVEL_ERRO
 
 extern enum log_level log_min_level;
 
-/* Optional: also append every line to LOG_DIR/sluice.log. Returns -1 if the file can't be opened. */
+/* Optional: also append every line to LOG_DIR/sluice.log. Returns -1 if the file can't be opened.
+ */
 int log_open_dir(const char *log_dir);
 void log_close(void);
 /* Parse "debug", "info", "warn", "error"; -1 when unknown. */
@@ -16,7 +17,7 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
     __attribute__((format(printf, 3, 4)));
 
 /* The level is checked before the arguments are evaluated. */
-#define log_at(level, comp, ...)                                                                  \
+#define log_at(level, comp, ...)                                                                   \
     do {                                                                                           \
         if ((level) >= log_min_level)                                                              \
             log_write((level), (comp), __VA_ARGS__);                                               \

@@ -73,7 +73,7 @@ void schema_encode_reject(const struct schema *s, const struct csv_row *row,
 
 /* The column list schema_encode_reject() writes, for the COPY command. */
 #define REJECT_COPY_COLUMNS                                                                        \
-    "event_id, event_time, event_type, product_id, price, user_id, session_id, error_code, "      \
+    "event_id, event_time, event_type, product_id, price, user_id, session_id, error_code, "       \
     "error_column, error_message, source_file, line_number, raw_line"
 
 /* Append s[0..n) to out escaped for COPY text format (backslash, tab, newline, CR). */

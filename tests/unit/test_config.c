@@ -12,9 +12,10 @@ static int parse(struct config *cfg, enum config_cmd cmd, const char *name, int 
 
 static void clear_env(void)
 {
-    const char *vars[] = {"DATA_DIR", "INPUT_DIR", "POSTGRES_DB", "POSTGRES_HOST", "POSTGRES_USER",
-                          "POSTGRES_PASSWORD", "POSTGRES_PORT", "DATABASE_URL",
-                          "ARCHIVE_AGE_MINUTES", "BATCH_BYTES", "INGEST_WORKERS"};
+    const char *vars[] = {"DATA_DIR",      "INPUT_DIR",     "POSTGRES_DB",
+                          "POSTGRES_HOST", "POSTGRES_USER", "POSTGRES_PASSWORD",
+                          "POSTGRES_PORT", "DATABASE_URL",  "ARCHIVE_AGE_MINUTES",
+                          "BATCH_BYTES",   "INGEST_WORKERS"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
 }

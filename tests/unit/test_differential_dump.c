@@ -3,10 +3,10 @@
  * (tests/integration/t_differential.sh).
  *
  * With a file argument it reads that CSV with the reader, validates every row, and prints one
- * COPY text line per data row: line number, verdict code, field count, the seven raw fields (\N when missing
- * or not valid UTF-8), then the seven values the validator would load (\N when rejected). The
- * shell half loads that into PostgreSQL and compares it with PostgreSQL's own parsing.
- * Without arguments (as ctest runs it) it checks one accepted and one rejected row.
+ * COPY text line per data row: line number, verdict code, field count, the seven raw fields (\N
+ * when missing or not valid UTF-8), then the seven values the validator would load (\N when
+ * rejected). The shell half loads that into PostgreSQL and compares it with PostgreSQL's own
+ * parsing. Without arguments (as ctest runs it) it checks one accepted and one rejected row.
  */
 #include "csv_reader.h"
 #include "testutil.h"
@@ -25,7 +25,10 @@ static bool utf8_ok(const char *s, size_t n)
             return false;
         if (c < 0x80)
             continue;
-        int k = c >= 0xc2 && c <= 0xdf ? 1 : c >= 0xe0 && c <= 0xef ? 2 : c >= 0xf0 && c <= 0xf4 ? 3 : -1;
+        int k = c >= 0xc2 && c <= 0xdf   ? 1
+                : c >= 0xe0 && c <= 0xef ? 2
+                : c >= 0xf0 && c <= 0xf4 ? 3
+                                         : -1;
         if (k < 0 || i + (size_t)k >= n)
             return false;
         for (int j = 1; j <= k; j++)
