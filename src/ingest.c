@@ -497,9 +497,14 @@ static enum batch_result copy_send(struct ingest *ig, struct buf *data)
     return BATCH_OK;
 }
 
+/* Is the batch full at this row boundary? A file is only cut when it alone fills a batch (a
+ * large file, committed in chunks) or the batch has grown to twice its size: plan_batch() already
+ * sized the batch by whole files, and cutting a small file would only cost a round trip. */
 static bool batch_full(const struct ingest *ig, const struct batch_file *bf)
 {
-    return ig->batch_in_bytes + (bf->end_offset - bf->start_offset) >= ig->o->batch_bytes ||
+    uint64_t in_file = bf->end_offset - bf->start_offset;
+    return in_file >= ig->o->batch_bytes ||
+           ig->batch_in_bytes + in_file >= 2 * ig->o->batch_bytes ||
            ig->rej.len >= REJECT_CAP_BYTES;
 }
 
