@@ -44,7 +44,8 @@
 #define MAX_VIEWED 8
 #define DUP_RING 64
 #define FLUSH_BYTES (1 << 20)
-#define SEEDED_EPOCH 1767225600 /* 2026-01-01 00:00:00 UTC */
+#define TOO_LONG_BYTES ((1 << 20) + 1) /* a session_id just over the default --max-row-bytes */
+#define SEEDED_EPOCH 1767225600        /* 2026-01-01 00:00:00 UTC */
 
 static const char header[] = "event_id,event_time,event_type,product_id,price,user_id,session_id\n";
 
@@ -383,7 +384,12 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
     buf_init(&b);
     buf_append(&b, header, sizeof(header) - 1);
     struct time_cache tc = {0};
+    /* The two file-level row classes are rarer than the others: an unterminated quote can only
+     * end a file, and a row over the ingester's default 1 MiB cap costs a megabyte. */
     bool quote_last = o->bad_ratio > 0 && rng_unit(&shop->rng) < o->bad_ratio / 8;
+    long too_long_at = o->bad_ratio > 0 && rng_unit(&shop->rng) < o->bad_ratio / 8
+                           ? (long)rng_below(&shop->rng, (uint64_t)rows)
+                           : -1;
     shop->dup_count = 0; /* a duplicate repeats a row of its own file (a producer's retry) */
     int rc = 0;
     for (long i = 0; i < rows; i++) {
@@ -392,6 +398,8 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
         enum reject_code bad = REJECT_NONE;
         if (quote_last && i == rows - 1)
             bad = REJECT_UNTERMINATED_QUOTE;
+        else if (i == too_long_at)
+            bad = REJECT_ROW_TOO_LONG;
         else if (o->bad_ratio > 0 && rng_unit(&shop->rng) < o->bad_ratio) {
             bad = bad_classes[rng_below(&shop->rng, N_BAD_CLASSES)];
             if (bad == REJECT_DUPLICATE_EVENT_ID && shop->dup_count == 0)
@@ -399,7 +407,18 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
         }
         char *p = buf_reserve(&b, 512);
         char *end;
-        if (bad == REJECT_UNTERMINATED_QUOTE) {
+        if (bad == REJECT_ROW_TOO_LONG) {
+            end = put_str(p, ev.id, 36);
+            end = put_str(end, ",", 1);
+            end = put_str(end, ev.time, 19);
+            end = put_str(end, ",view,1,1.00,1,", 15);
+            b.len += (size_t)(end - p);
+            size_t pad = TOO_LONG_BYTES;
+            memset(buf_reserve(&b, pad + 1), 'x', pad);
+            b.len += pad;
+            end = p = buf_reserve(&b, 1);
+            *end++ = '\n';
+        } else if (bad == REJECT_UNTERMINATED_QUOTE) {
             end = put_str(p, ev.id, 36);
             end = put_str(end, ",\"", 2);
             end = put_str(end, ev.time, 19);
