@@ -1,5 +1,5 @@
-# Makefile - a thin front for CMake: build, test (unit + integration, then ASan/UBSan and
-# valgrind passes over the unit tests), the demo, and the chaos, bench and fuzz runs.
+# Makefile - a thin front for CMake: build, test (unit + integration, then all of them again
+# under ASan/UBSan, then the unit tests under valgrind), the demo, and the chaos, bench and fuzz runs.
 #
 #   make            build into build/ (RelWithDebInfo)
 #   make test       deps, build, ctest, sanitizers, valgrind: what CI runs
