@@ -1,5 +1,9 @@
 /*
  * cmd_archive.c - `sluice archive`: move committed files out of the hot folder.
+ *
+ * A loop of archive passes (src/archive.c) about once a second until SIGTERM/SIGINT, or one pass
+ * with --once. A lost connection is reconnected with backoff, never a reason to exit; with
+ * --once a failed statement (DB_FATAL) exits 1, otherwise the exit is 0.
  */
 #include "commands.h"
 
@@ -33,20 +37,25 @@ int cmd_archive(int argc, char **argv)
     }
     signals_install();
     char *conninfo = config_conninfo(&cfg);
+    double lock_timeout = cfg.lock_timeout > 0 ? cfg.lock_timeout : 60;
     PGconn *conn = NULL;
     long total = 0;
+    rc = 0;
     while (!signals_stop) {
         if (!db_alive(conn)) {
+            /* Lost or never had: reconnect with backoff, never exit on a lost connection. */
             PQfinish(conn);
-            conn = db_connect(conninfo, "archive", 60, &signals_stop);
+            conn = db_connect(conninfo, "archive", lock_timeout, &signals_stop);
             if (!conn)
                 break;
         }
         long moved = 0;
         enum db_status st = archive_pass(conn, cfg.input_dir, cfg.archive_dir, cfg.min_age, &moved);
         total += moved;
-        if (st == DB_OK && cfg.once)
+        if (cfg.once && st != DB_RETRY) {
+            rc = st == DB_OK ? 0 : 1;
             break;
+        }
         for (int i = 0; i < 10 && !signals_stop; i++) {
             struct timespec ts = {0, 100 * 1000000L};
             nanosleep(&ts, NULL);
@@ -58,5 +67,5 @@ int cmd_archive(int argc, char **argv)
     free(conninfo);
     config_release(&cfg);
     log_close();
-    return 0;
+    return rc;
 }

@@ -23,8 +23,10 @@ int filehash_fd(int fd, char hex[FILEHASH_HEX_LEN + 1])
     XXH3_state_t *st = XXH3_createState();
     char *chunk = xmalloc(HASH_CHUNK);
     int rc = -1;
-    if (!st)
+    if (!st) {
+        errno = ENOMEM;
         goto out;
+    }
     XXH3_128bits_reset(st);
     off_t off = 0;
     for (;;) {

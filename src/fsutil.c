@@ -3,20 +3,26 @@
  *
  * A move is durable when, after it returns, a power cut cannot bring the file back to where it
  * was nor lose it: the file's data is fsynced, it is renamed (never over an existing name: a
- * clash gets a numbered suffix), and both directories are fsynced, the target first. Entries that
- * are not regular files (symlinks, FIFOs, folders quarantined by the ingester) are renamed
- * without opening them. A failed fsync is reported and returned, never retried: after a failed
- * fsync the kernel may have dropped the dirty pages, so a retry that succeeds proves nothing.
+ * clash gets a numbered suffix, name.1.csv, name.2.csv ...), and both directories are fsynced,
+ * the target first. Across filesystems the file is copied to a hidden temporary name in the
+ * target folder, fsynced, renamed into place the same no-overwrite way, and only then unlinked
+ * from the source; a crash leaves at worst a stray ".name.<pid>.tmp", never a half file under
+ * the real name. Entries that are not regular files (symlinks, FIFOs, folders quarantined by the
+ * ingester) are renamed without opening them. A failed fsync is reported and returned, never
+ * retried: after a failed fsync the kernel may have dropped the dirty pages, so a retry that
+ * succeeds proves nothing.
  */
 #include "fsutil.h"
 
 #include "fault.h"
 #include "log.h"
+#include "mem.h"
 
 #include <errno.h>
-#include <stdbool.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -26,30 +32,59 @@
 #define RENAME_NOREPLACE (1 << 0)
 #endif
 
+#define FS_PATH_MAX 4096
+#define FS_MAX_SUFFIX 100000
+
+/* mkdir, and when it created the folder, fsync its parent so the new entry survives a crash. */
+static int mkdir_durable(char *path)
+{
+    if (mkdir(path, 0755) < 0)
+        return errno == EEXIST ? 0 : -1;
+    char *slash = strrchr(path, '/');
+    if (!slash)
+        return fs_fsync_dir(".");
+    if (slash == path)
+        return fs_fsync_dir("/");
+    *slash = '\0';
+    int rc = fs_fsync_dir(path);
+    *slash = '/';
+    return rc;
+}
+
 int fs_mkdir_p(const char *path)
 {
-    char tmp[4096];
+    char tmp[FS_PATH_MAX];
     size_t n = strlen(path);
     if (n == 0 || n >= sizeof(tmp)) {
         log_error("fs", "bad folder name '%s'", path);
         return -1;
     }
+    /* The common case, on every move: the folder is there already. One syscall. */
+    struct stat st;
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        return 0;
     memcpy(tmp, path, n + 1);
+    while (n > 1 && tmp[n - 1] == '/')
+        tmp[--n] = '\0';
     for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
+        if (*p != '/' || p[-1] == '/')
             continue;
         *p = '\0';
-        if (mkdir(tmp, 0755) < 0 && errno != EEXIST) {
-            log_error("fs", "cannot create folder '%s': %s", tmp, strerror(errno));
-            return -1;
-        }
+        int rc = mkdir_durable(tmp);
         *p = '/';
+        if (rc < 0)
+            goto fail;
     }
-    if (mkdir(tmp, 0755) < 0 && errno != EEXIST) {
-        log_error("fs", "cannot create folder '%s': %s", tmp, strerror(errno));
-        return -1;
+    if (mkdir_durable(tmp) < 0)
+        goto fail;
+    if (stat(tmp, &st) < 0 || !S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        goto fail;
     }
     return 0;
+fail:
+    log_error("fs", "cannot create folder '%s': %s", path, strerror(errno));
+    return -1;
 }
 
 int fs_fsync_dir(const char *path)
@@ -66,66 +101,124 @@ int fs_fsync_dir(const char *path)
     return rc < 0 ? -1 : 0;
 }
 
-/* name.csv -> name.N.csv (the suffix goes before the last extension). */
-static void suffixed(char *out, size_t n, const char *name, unsigned k)
+/* name.csv -> name.K.csv (the suffix goes before the last extension; none for k == 0).
+ * -1 when the result does not fit. */
+static int suffixed(char *out, size_t n, const char *name, unsigned k)
 {
     const char *dot = strrchr(name, '.');
+    int len;
     if (k == 0)
-        snprintf(out, n, "%s", name);
+        len = snprintf(out, n, "%s", name);
     else if (dot && dot != name)
-        snprintf(out, n, "%.*s.%u%s", (int)(dot - name), name, k, dot);
+        len = snprintf(out, n, "%.*s.%u%s", (int)(dot - name), name, k, dot);
     else
-        snprintf(out, n, "%s.%u", name, k);
+        len = snprintf(out, n, "%s.%u", name, k);
+    return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
+/* rename(2) that fails with EEXIST instead of replacing dst. Where the filesystem or kernel
+ * lacks RENAME_NOREPLACE, link + unlink never overwrites either. */
 static int rename_noreplace(const char *src, const char *dst)
 {
-    return (int)syscall(SYS_renameat2, AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE);
+    if (syscall(SYS_renameat2, AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+        return 0;
+    if (errno != EINVAL && errno != ENOSYS)
+        return -1;
+    if (link(src, dst) < 0)
+        return -1;
+    if (unlink(src) < 0) {
+        int e = errno;
+        unlink(dst); /* undo: the file stays where it was */
+        errno = e;
+        return -1;
+    }
+    return 0;
 }
 
-/* Copy src into a new file dst (O_EXCL) and fsync it, for moves across filesystems. */
+/* Copy src into a new file dst (O_EXCL) and fsync it. -1 with errno set (and dst removed). */
 static int copy_file(const char *src, const char *dst)
 {
-    int in = open(src, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    int in = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (in < 0)
         return -1;
     int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (out < 0) {
+        int e = errno;
         close(in);
+        errno = e;
         return -1;
     }
-    char buf[65536];
+    size_t cap = 256 * 1024;
+    char *buf = xmalloc(cap);
     ssize_t r;
     int rc = 0;
-    while ((r = read(in, buf, sizeof(buf))) > 0) {
+    while ((r = read(in, buf, cap)) != 0) {
+        if (r < 0) {
+            if (errno == EINTR)
+                continue;
+            rc = -1;
+            goto out;
+        }
         for (ssize_t w = 0; w < r;) {
             ssize_t k = write(out, buf + w, (size_t)(r - w));
+            if (k < 0 && errno == EINTR)
+                continue;
             if (k < 0) {
                 rc = -1;
-                goto done;
+                goto out;
             }
             w += k;
         }
     }
-    if (r < 0 || fsync(out) < 0)
+    if (fsync(out) < 0)
         rc = -1;
-done:
+out:;
+    int e = errno;
+    free(buf);
     close(in);
-    if (close(out) < 0)
+    if (close(out) < 0 && rc == 0) {
+        e = errno;
         rc = -1;
+    }
     if (rc < 0) {
-        int e = errno;
         unlink(dst);
         errno = e;
     }
     return rc;
 }
 
+/* Rename from into dst_dir under name or the first free suffixed name; leaf gets the name used.
+ * -1 with errno set. */
+static int rename_free_name(const char *from, const char *dst_dir, const char *name, char *leaf,
+                            size_t leaf_len)
+{
+    char dst[FS_PATH_MAX];
+    for (unsigned k = 0; k < FS_MAX_SUFFIX; k++) {
+        int len;
+        if (suffixed(leaf, leaf_len, name, k) < 0 ||
+            (len = snprintf(dst, sizeof(dst), "%s/%s", dst_dir, leaf)) < 0 ||
+            (size_t)len >= sizeof(dst)) {
+            errno = ENAMETOOLONG;
+            return -1;
+        }
+        if (rename_noreplace(from, dst) == 0)
+            return 0;
+        if (errno != EEXIST)
+            return -1;
+    }
+    errno = EEXIST;
+    return -1;
+}
+
 int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, char *final_name,
                     size_t final_name_len)
 {
-    char src[4096], dst[4096], leaf[1024];
-    snprintf(src, sizeof(src), "%s/%s", src_dir, name);
+    char src[FS_PATH_MAX], tmp[FS_PATH_MAX], leaf[1024];
+    int len = snprintf(src, sizeof(src), "%s/%s", src_dir, name);
+    if (len < 0 || (size_t)len >= sizeof(src)) {
+        log_error("fs", "cannot move '%s': name too long", name);
+        return -1;
+    }
     struct stat st;
     if (lstat(src, &st) < 0) {
         log_error("fs", "cannot move '%s': %s", src, strerror(errno));
@@ -148,32 +241,28 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
         }
     }
     bool copied = false;
-    for (unsigned k = 0;; k++) {
-        suffixed(leaf, sizeof(leaf), name, k);
-        snprintf(dst, sizeof(dst), "%s/%s", dst_dir, leaf);
-        if (rename_noreplace(src, dst) == 0)
-            break;
-        if (errno == EEXIST)
-            continue;
-        if (errno == EINVAL || errno == ENOSYS) {
-            /* no renameat2 on this filesystem: link + unlink never overwrites either */
-            if (link(src, dst) == 0) {
-                unlink(src);
-                break;
-            }
-            if (errno == EEXIST)
-                continue;
+    if (rename_free_name(src, dst_dir, name, leaf, sizeof(leaf)) < 0) {
+        if (errno != EXDEV || !S_ISREG(st.st_mode)) {
+            log_error("fs", "cannot move '%s' to '%s': %s", src, dst_dir, strerror(errno));
+            return -1;
         }
-        if (errno == EXDEV && S_ISREG(st.st_mode)) {
-            if (copy_file(src, dst) == 0) {
-                copied = true;
-                break;
-            }
-            if (errno == EEXIST)
-                continue;
+        /* Another filesystem: copy to a hidden name there, fsync, then give it its name. */
+        len = snprintf(tmp, sizeof(tmp), "%s/.%s.%ld.tmp", dst_dir, name, (long)getpid());
+        if (len < 0 || (size_t)len >= sizeof(tmp)) {
+            log_error("fs", "cannot move '%s': name too long", src);
+            return -1;
         }
-        log_error("fs", "cannot move '%s' to '%s': %s", src, dst, strerror(errno));
-        return -1;
+        unlink(tmp); /* a leftover of an earlier process with our pid */
+        if (copy_file(src, tmp) < 0) {
+            log_error("fs", "cannot copy '%s' to '%s': %s", src, dst_dir, strerror(errno));
+            return -1;
+        }
+        if (rename_free_name(tmp, dst_dir, name, leaf, sizeof(leaf)) < 0) {
+            log_error("fs", "cannot move '%s' to '%s': %s", tmp, dst_dir, strerror(errno));
+            unlink(tmp);
+            return -1;
+        }
+        copied = true;
     }
     fault_point("archive-before-dir-fsync");
     if (fs_fsync_dir(dst_dir) < 0)

@@ -3,11 +3,16 @@
  *
  * inotify reports names as they are renamed in (IN_MOVED_TO, the generator's atomic hand-off)
  * or closed after writing (IN_CLOSE_WRITE, a writer that writes in place), so a file is picked
- * up within a poll. inotify alone is not enough: its queue can overflow (IN_Q_OVERFLOW, logged),
- * and files present before the watch began are not reported. So the first poll, every poll after
- * an overflow, and one poll every rescan interval list the whole folder. The watcher only reads
- * names: it never opens, stats or moves anything, and it reports only names that end in ".csv"
- * and do not start with "." (so "x.csv.tmp", "notes.txt" and ".x.csv" are never touched).
+ * up within a poll. IN_CREATE is left out on purpose: it names a file the moment it is created,
+ * before its writer has written it, and the ingester would hash and load a half file; a name
+ * that appears by other means (a hard link, a symlink) is found by the next rescan.
+ *
+ * inotify alone is not enough: its queue can overflow (IN_Q_OVERFLOW, logged), and files present
+ * before the watch began are not reported. So the first poll, every poll after an overflow, and
+ * one poll every rescan interval list the whole folder; a listing that fails half-way is an
+ * error, never passed off as complete. The watcher only reads names: it never opens, stats or
+ * moves anything, and it reports only names that end in ".csv" and do not start with "." (so
+ * "x.csv.tmp", "notes.txt" and ".x.csv" are never touched).
  */
 #include "watch.h"
 
@@ -16,6 +21,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,27 +139,46 @@ static int list_folder(struct watch *w, struct watch_names *out)
         log_error("watch", "cannot list '%s': %s", w->dir, strerror(errno));
         return -1;
     }
+    size_t from = out->count;
     struct dirent *de;
     errno = 0;
     while ((de = readdir(d)) != NULL)
         if (watch_name_matches(de->d_name))
             names_add(out, de->d_name);
+    int e = errno;
     closedir(d);
+    if (e) {
+        /* A partial listing must not pass for a full one (the caller forgets what it lacks). */
+        log_error("watch", "cannot list '%s': %s", w->dir, strerror(e));
+        for (size_t i = from; i < out->count; i++)
+            free(out->names[i]);
+        out->count = from;
+        return -1;
+    }
     out->full_scan = true;
     w->rescan_due = false;
     w->next_rescan = mono_now() + w->rescan_s;
     return 0;
 }
 
-/* Read every pending inotify event; returns 1 on overflow. */
+/* Read every pending inotify event, until the queue is empty (EAGAIN).
+ * 1 when the kernel queue overflowed, 0 otherwise, -1 on a read error. */
 static int drain_events(struct watch *w, struct watch_names *out)
 {
     char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
     int overflow = 0;
     for (;;) {
         ssize_t n = read(w->fd, buf, sizeof(buf));
-        if (n <= 0)
-            break;
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return overflow;
+            if (errno == EINTR)
+                continue;
+            log_error("watch", "reading inotify events failed: %s", strerror(errno));
+            return -1;
+        }
+        if (n == 0)
+            return overflow;
         for (char *p = buf; p < buf + n;) {
             struct inotify_event *ev = (struct inotify_event *)p;
             if (ev->mask & IN_Q_OVERFLOW)
@@ -162,32 +188,43 @@ static int drain_events(struct watch *w, struct watch_names *out)
             p += sizeof(*ev) + ev->len;
         }
     }
-    return overflow;
 }
 
 int watch_poll(struct watch *w, int timeout_ms, struct watch_names *out)
 {
     size_t from = out->count;
-    if (!w->rescan_due && mono_now() >= w->next_rescan)
+    double now = mono_now();
+    if (!w->rescan_due && now >= w->next_rescan)
         w->rescan_due = true;
-    if (!w->rescan_due) {
-        double left_ms = (w->next_rescan - mono_now()) * 1000;
-        if (timeout_ms > left_ms)
-            timeout_ms = left_ms > 0 ? (int)left_ms : 0;
+    if (!w->rescan_due && timeout_ms != 0) {
+        /* Never sleep past the next rescan; round up so we do not wake just before it. */
+        double left_ms = ceil((w->next_rescan - now) * 1000);
+        if (left_ms > INT_MAX)
+            left_ms = INT_MAX;
+        if (timeout_ms < 0 || timeout_ms > left_ms)
+            timeout_ms = (int)left_ms;
         struct pollfd pfd = {.fd = w->fd, .events = POLLIN};
-        int r = poll(&pfd, 1, timeout_ms);
-        if (r < 0 && errno != EINTR) {
+        if (poll(&pfd, 1, timeout_ms) < 0) {
+            if (errno == EINTR)
+                return 0; /* a signal: let the caller look at its stop flag */
             log_error("watch", "poll failed: %s", strerror(errno));
             return -1;
         }
     }
-    if (drain_events(w, out)) {
+    if (!w->rescan_due && mono_now() >= w->next_rescan)
+        w->rescan_due = true; /* the wait ended at the rescan time */
+    int drained = drain_events(w, out);
+    if (drained < 0)
+        return -1;
+    if (drained > 0) {
         log_warn("watch", "inotify queue overflowed; rescanning input folder '%s'", w->dir);
         w->rescan_due = true;
     }
     if (w->rescan_due) {
-        watch_names_clear(out);
-        from = 0;
+        /* A full listing replaces whatever the events gave in this call. */
+        for (size_t i = from; i < out->count; i++)
+            free(out->names[i]);
+        out->count = from;
         if (list_folder(w, out) < 0)
             return -1;
     }

@@ -38,6 +38,69 @@ expect_eq "ledger: archived_at and archived_as set" \
 expect_eq "ledger: the changed file's original content is not marked archived" \
     "$(psql_q "SELECT count(*) FROM ingest_files WHERE archived_at IS NULL")" 1
 
+# --- a crash between the durable move and the ledger update -------------------------------------
+# The dying pass has renamed the file (into a clash suffix); the next pass finds it there and
+# records it, then archives the rest.
+psql_q "TRUNCATE ingest_files"
+rm -rf "$D/input" "$D/archive"
+mkdir -p "$D/input" "$D/archive"
+csv_file() { # csv_file NAME ID...: a valid file with one row per id
+    local name=$1 id
+    shift
+    {
+        echo "event_id,event_time,event_type,product_id,price,user_id,session_id"
+        for id in "$@"; do echo "$id,2026-01-15 10:00:00,view,1,1.00,1,s"; done
+    } >"$D/input/$name"
+}
+csv_file a.csv a-1 a-2
+csv_file b.csv b-1
+csv_file c.csv c-1
+csv_file d.csv d-1
+echo "older a" >"$D/archive/a.csv"
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+expect_eq "crash: ingest exits 0" "$RC" 0
+expect_eq "crash: 4 files done" "$(psql_q "SELECT count(*) FROM ingest_files WHERE status = 'done'")" 4
+capture env SLUICE_FAULT=archive-before-dir-fsync:1 "${ARC[@]}" --once --min-age 0
+expect_eq "crash: the fault point ends the archiver with 77" "$RC" 77
+expect_match "crash: the fault point says where" "$ERR" \
+    "fault point 'archive-before-dir-fsync' reached (pass 1)"
+expect_eq "crash: a.csv was renamed into the clash suffix" "$(ls "$D/archive" | tr '\n' ' ')" "a.1.csv a.csv "
+expect_eq "crash: nothing recorded yet" \
+    "$(psql_q "SELECT count(*) FROM ingest_files WHERE archived_at IS NOT NULL")" 0
+# Someone removes d.csv; someone replaces c.csv with a symlink to a copy of its content.
+cp "$D/input/c.csv" "$WORK/c-copy.csv"
+rm "$D/input/d.csv" "$D/input/c.csv"
+ln -s "$WORK/c-copy.csv" "$D/input/c.csv"
+capture "${ARC[@]}" --once --min-age 0
+expect_eq "crash: the next pass exits 0" "$RC" 0
+expect_eq "crash: it moved b.csv (a.csv was already moved)" "$OUT" "archived 1 files"
+expect_eq "crash: the ledger knows where every file went" \
+    "$(psql_q "SELECT file_name || '=' || coalesce(archived_as, '-') FROM ingest_files ORDER BY 1" | tr '\n' ' ')" \
+    "a.csv=a.1.csv b.csv=b.csv c.csv=- d.csv=- "
+expect_eq "crash: the archive holds a.1.csv a.csv b.csv" "$(ls "$D/archive" | tr '\n' ' ')" "a.1.csv a.csv b.csv "
+check "crash: the older a.csv is untouched" grep -qx "older a" "$D/archive/a.csv"
+check "crash: the symlink is not followed nor moved" test -L "$D/input/c.csv"
+expect_eq "crash: the hot folder keeps only the symlink" "$(ls "$D/input" | tr '\n' ' ')" "c.csv "
+
+# --- the loop: archives as files are committed, stops cleanly on SIGTERM ---------------------------
+rm "$D/input/c.csv"
+csv_file e.csv e-1
+"${ARC[@]}" --min-age 0 >"$WORK/loop.out" 2>"$WORK/loop.err" &
+APID=$!
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+for _ in $(seq 50); do
+    [ -e "$D/archive/e.csv" ] && break
+    sleep 0.1
+done
+check "loop: e.csv archived within 5 s of its commit" test -e "$D/archive/e.csv"
+kill -TERM "$APID"
+wait "$APID"
+expect_eq "loop: SIGTERM exits 0" "$?" 0
+expect_eq "loop: e.csv recorded" \
+    "$(psql_q "SELECT archived_as FROM ingest_files WHERE file_name = 'e.csv'")" "e.csv"
+
 # --- sluice run: everything together ------------------------------------------------------------
 R=$WORK/run
 psql_q "TRUNCATE user_activity, user_activity_errors, ingest_files"
