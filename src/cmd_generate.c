@@ -1,5 +1,10 @@
 /*
  * cmd_generate.c - `sluice generate`: options, then the producer in generator.c.
+ *
+ * The options come from the shared table in config.c; the one value checked here is --seed,
+ * which must be a plain unsigned 64-bit decimal (no sign, no spaces). SIGINT/SIGTERM stop the
+ * producer after the file in hand; the manifest is written either way. Exit 0 on success or
+ * when stopped, 1 on an I/O failure, 2 on bad usage.
  */
 #include "commands.h"
 
@@ -8,6 +13,7 @@
 #include "log.h"
 #include "signals.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +35,7 @@ int cmd_generate(int argc, char **argv)
         char *end;
         errno = 0;
         seed = strtoull(cfg.seed, &end, 10);
-        if (errno || end == cfg.seed || *end || cfg.seed[0] == '-') {
+        if (errno || !isdigit((unsigned char)cfg.seed[0]) || *end) {
             fprintf(stderr,
                     "sluice generate: invalid value '%s' for --seed: expected an "
                     "unsigned integer\nTry 'sluice generate --help'\n",
@@ -56,6 +62,7 @@ int cmd_generate(int argc, char **argv)
         .seed = seed,
         .seed_set = cfg.seed != NULL,
         .manifest = cfg.manifest,
+        .archive_dir = cfg.archive_dir,
     };
     struct generator_totals totals;
     rc = generator_run(&o, &signals_stop, &totals) == 0 ? 0 : 1;

@@ -5,15 +5,21 @@
  * price, user_id, session_id) with realistic structure rather than uniform noise: a pool of
  * active sessions, each a user browsing for several events; a catalogue whose products keep one
  * price and whose popularity is skewed (Zipf-like); purchases only of products viewed earlier in
- * the same session. With --seed the content of every file is the same from run to run (times
- * come from a fixed simulated clock); file names carry the wall-clock time and a sequence number
- * and are never reused (the rename into the hot folder refuses to overwrite).
+ * the same session (a valid purchase, of a product a valid view showed). With --seed the content
+ * of every file is the same from run to run (times come from a simulated clock starting at
+ * 2026-01-01); file names carry the wall-clock time, a run id (from the seed when there is one)
+ * and a sequence number, and are never reused: the rename into the hot folder refuses to
+ * overwrite, and a name the archive already holds is skipped.
  *
- * Hand-off: a file is written in temp_dir, fsynced, renamed into input_dir, and input_dir is
- * fsynced, so a reader of input_dir only ever sees complete files.
+ * Hand-off: a file is written in temp_dir (in 1 MiB writes; a typical file is one write),
+ * fsynced, renamed into input_dir, and input_dir is fsynced, so a reader of input_dir only ever
+ * sees complete files. A stop request finishes the file in hand, or discards it when it is
+ * caught between two of those writes; the temp folder is left empty either way.
  *
  * --bad-ratio makes that fraction of rows invalid, each in exactly one reject class (the class
- * the validator will report first), and counts them per class for the manifest. Rows are
+ * the validator will report first), and counts them per class for the manifest. A duplicate
+ * repeats a valid row of the same file byte for byte; unterminated_quote (only ever a file's last
+ * row) and row_too_long (a row just over 1 MiB) each come in about bad_ratio/8 of files. Rows are
  * formatted by hand into a large buffer: the generator writes well over a million events/s.
  */
 #include "generator.h"
@@ -252,7 +258,10 @@ struct event {
     const char *session;
 };
 
-static void next_event(struct shop *shop, struct time_cache *tc, int64_t base, struct event *ev)
+/* The next event of a random active session. Only a view that will be written as a valid row is
+ * remembered, so a valid purchase is always of a product the session validly viewed before. */
+static void next_event(struct shop *shop, struct time_cache *tc, int64_t base, bool valid,
+                       struct event *ev)
 {
     struct session *s = &shop->sessions[rng_below(&shop->rng, N_SESSIONS)];
     if (s->remaining <= 0)
@@ -267,15 +276,16 @@ static void next_event(struct shop *shop, struct time_cache *tc, int64_t base, s
     s->clock = t;
     uuid_v4(&shop->rng, ev->id);
     ev->time = format_time(tc, t);
-    if (s->nviewed > 0 && rng_unit(&shop->rng) < 0.36) {
+    /* 1 in ~11.5 events opens a session (always a view), so 0.33 here gives ~30% purchases */
+    if (s->nviewed > 0 && rng_unit(&shop->rng) < 0.33) {
         ev->type = "purchase";
         ev->product = s->viewed[rng_below(&shop->rng, (uint64_t)s->nviewed)];
     } else {
         ev->type = "view";
         ev->product = popular_product(shop);
-        if (s->nviewed < MAX_VIEWED)
+        if (valid && s->nviewed < MAX_VIEWED)
             s->viewed[s->nviewed++] = ev->product;
-        else
+        else if (valid)
             s->viewed[rng_below(&shop->rng, MAX_VIEWED)] = ev->product;
     }
     ev->cents = shop->price_cents[ev->product];
@@ -283,16 +293,21 @@ static void next_event(struct shop *shop, struct time_cache *tc, int64_t base, s
     ev->session = s->id;
 }
 
-/* Write one row; a bad row is broken in exactly the way its class says. */
+/* A duplicate_event_id row: a byte-for-byte repeat of one of the file's recent valid rows (a
+ * producer's retry). The caller makes sure there is one. */
+static char *put_duplicate(struct shop *shop, char *p)
+{
+    long have = shop->dup_count < DUP_RING ? shop->dup_count : DUP_RING;
+    int i = (int)rng_below(&shop->rng, (uint64_t)have);
+    return put_str(p, shop->dup_ring[i], (size_t)shop->dup_len[i]);
+}
+
+/* Write one row; a bad row is broken in exactly the way its class says, and in no way the
+ * validator would notice earlier (row-level checks first, then the columns in header order). */
 static char *put_row(struct shop *shop, char *p, const struct event *ev, enum reject_code bad)
 {
     char *start = p;
-    unsigned variant = (unsigned)rng_below(&shop->rng, 5);
-    if (bad == REJECT_DUPLICATE_EVENT_ID) {
-        int i = (int)rng_below(&shop->rng,
-                               (uint64_t)(shop->dup_count < DUP_RING ? shop->dup_count : DUP_RING));
-        return put_str(p, shop->dup_ring[i], (size_t)shop->dup_len[i]);
-    }
+    unsigned variant = bad == REJECT_NONE ? 0 : (unsigned)rng_below(&shop->rng, 5);
     int skip = bad == REJECT_MISSING_FIELD ? (int)variant : -1; /* column left empty */
     if (skip != 0)
         p = put_str(p, ev->id, 36);
@@ -347,6 +362,46 @@ static char *put_row(struct shop *shop, char *p, const struct event *ev, enum re
     return p;
 }
 
+/* Append one data row of class `bad` (REJECT_NONE: a valid row) to b. Returns the row's price
+ * in cents (meaningful for a valid row). */
+static uint32_t append_row(struct shop *shop, struct buf *b, struct time_cache *tc, int64_t base,
+                           enum reject_code bad)
+{
+    char *p = buf_reserve(b, 512);
+    char *end;
+    if (bad == REJECT_DUPLICATE_EVENT_ID) {
+        b->len += (size_t)(put_duplicate(shop, p) - p);
+        return 0;
+    }
+    struct event ev;
+    next_event(shop, tc, base, bad == REJECT_NONE, &ev);
+    switch (bad) {
+    case REJECT_ROW_TOO_LONG:
+        /* a session_id just over the default --max-row-bytes: the reader cuts it first */
+        end = put_str(p, ev.id, 36);
+        end = put_str(end, ",", 1);
+        end = put_str(end, ev.time, 19);
+        end = put_str(end, ",view,1,1.00,1,", 15);
+        b->len += (size_t)(end - p);
+        memset(buf_reserve(b, TOO_LONG_BYTES + 1), 'x', TOO_LONG_BYTES);
+        b->len += TOO_LONG_BYTES;
+        buf_putc(b, '\n');
+        return ev.cents;
+    case REJECT_UNTERMINATED_QUOTE:
+        /* the quote opened before event_time never closes: the row runs to the end of the file */
+        end = put_str(p, ev.id, 36);
+        end = put_str(end, ",\"", 2);
+        end = put_str(end, ev.time, 19);
+        end = put_str(end, ",view,1,1.00,1,never closed\n", 29);
+        break;
+    default:
+        end = put_row(shop, p, &ev, bad);
+        break;
+    }
+    b->len += (size_t)(end - p);
+    return ev.cents;
+}
+
 /* ---- files -------------------------------------------------------------------------------- */
 
 static int write_all(int fd, const char *p, size_t n)
@@ -375,7 +430,7 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
                       long rows, int64_t base, volatile sig_atomic_t *stop, struct file_result *fr)
 {
     memset(fr, 0, sizeof(*fr));
-    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
         log_error("generate", "cannot create '%s': %s", path, strerror(errno));
         return -1;
@@ -393,8 +448,6 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
     shop->dup_count = 0; /* a duplicate repeats a row of its own file (a producer's retry) */
     int rc = 0;
     for (long i = 0; i < rows; i++) {
-        struct event ev;
-        next_event(shop, &tc, base, &ev);
         enum reject_code bad = REJECT_NONE;
         if (quote_last && i == rows - 1)
             bad = REJECT_UNTERMINATED_QUOTE;
@@ -403,34 +456,13 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
         else if (o->bad_ratio > 0 && rng_unit(&shop->rng) < o->bad_ratio) {
             bad = bad_classes[rng_below(&shop->rng, N_BAD_CLASSES)];
             if (bad == REJECT_DUPLICATE_EVENT_ID && shop->dup_count == 0)
-                bad = REJECT_MISSING_FIELD;
+                bad = REJECT_MISSING_FIELD; /* nothing valid to repeat yet */
         }
-        char *p = buf_reserve(&b, 512);
-        char *end;
-        if (bad == REJECT_ROW_TOO_LONG) {
-            end = put_str(p, ev.id, 36);
-            end = put_str(end, ",", 1);
-            end = put_str(end, ev.time, 19);
-            end = put_str(end, ",view,1,1.00,1,", 15);
-            b.len += (size_t)(end - p);
-            size_t pad = TOO_LONG_BYTES;
-            memset(buf_reserve(&b, pad + 1), 'x', pad);
-            b.len += pad;
-            end = p = buf_reserve(&b, 1);
-            *end++ = '\n';
-        } else if (bad == REJECT_UNTERMINATED_QUOTE) {
-            end = put_str(p, ev.id, 36);
-            end = put_str(end, ",\"", 2);
-            end = put_str(end, ev.time, 19);
-            end = put_str(end, ",view,1,1.00,1,never closed\n", 29);
-        } else {
-            end = put_row(shop, p, &ev, bad);
-        }
-        b.len += (size_t)(end - p);
+        uint32_t cents = append_row(shop, &b, &tc, base, bad);
         fr->rows++;
         if (bad == REJECT_NONE) {
             fr->valid++;
-            fr->cents += ev.cents;
+            fr->cents += cents;
         } else {
             fr->invalid[bad]++;
         }
@@ -461,13 +493,30 @@ out:
     return rc;
 }
 
-/* Rename into the hot folder without ever overwriting; bumps *seq on a clash. */
+/* True when dir/name exists (a file the archiver already moved out of the hot folder). */
+static bool name_taken(const char *dir, const char *name)
+{
+    if (!dir)
+        return false;
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    struct stat st;
+    return lstat(path, &st) == 0;
+}
+
+/* Rename into the hot folder without ever overwriting, and never under a name the archive
+ * already holds (the ledger would take a same-named, same-content file for one already loaded);
+ * bumps *seq on a clash. */
 static int hand_off(const struct generator_options *o, const char *tmp_path, const char *stamp,
                     uint32_t run_id, long *seq, char *final_name, size_t n)
 {
     for (;;) {
         char dst[4096];
         snprintf(final_name, n, "events_%s_%08x_%06ld.csv", stamp, run_id, *seq);
+        if (name_taken(o->archive_dir, final_name)) {
+            (*seq)++;
+            continue;
+        }
         snprintf(dst, sizeof(dst), "%s/%s", o->input_dir, final_name);
         if (syscall(SYS_renameat2, AT_FDCWD, tmp_path, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
             return fs_fsync_dir(o->input_dir);
@@ -487,16 +536,21 @@ static double mono_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Sleep until the CLOCK_MONOTONIC deadline, waking at least every 100 ms to see *stop (which
+ * another thread may set without a signal). */
 static void sleep_until(double deadline, volatile sig_atomic_t *stop)
 {
     for (;;) {
-        double left = deadline - mono_now();
-        if (left <= 0 || *stop)
+        double now = mono_now();
+        if (now >= deadline || *stop)
             return;
-        if (left > 0.1)
-            left = 0.1;
-        struct timespec ts = {0, (long)(left * 1e9)};
-        nanosleep(&ts, NULL);
+        double until = deadline - now > 0.1 ? now + 0.1 : deadline;
+        struct timespec ts;
+        ts.tv_sec = (time_t)until;
+        ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_nsec = 999999999L;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
     }
 }
 
@@ -541,12 +595,14 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
                                       (uint64_t)(mono_now() * 1e9);
     struct shop *shop = xmalloc(sizeof(*shop));
     shop_init(shop, seed);
-    uint64_t id_state = seed ^ (uint64_t)getpid() ^ (uint64_t)(mono_now() * 1e9);
+    /* The run id in file names: from the seed when there is one, so names repeat with the
+     * content; hand_off() still never reuses a name that exists. */
+    uint64_t id_state = seed;
     uint32_t run_id = (uint32_t)splitmix64(&id_state);
     int rc = 0;
     long seq = 0;
     double next_at = mono_now();
-    int64_t sim_clock = SEEDED_EPOCH;
+    double sim_clock = SEEDED_EPOCH; /* event times with --seed: a simulated clock */
     double t0 = mono_now();
     for (long f = 0; (o->files == 0 || f < o->files) && !*stop; f++) {
         long rows = o->rows_min;
@@ -559,9 +615,10 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
         snprintf(stamp, sizeof(stamp), "%04d%02d%02dT%02d%02d%02d", tm.tm_year + 1900,
                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
         char tmp_path[4096];
-        snprintf(tmp_path, sizeof(tmp_path), "%s/events_%s_%08x_%06ld.csv.tmp", o->temp_dir, stamp,
-                 run_id, seq);
-        int64_t base = o->seed_set ? sim_clock : (int64_t)now;
+        /* the pid keeps two runs with one seed from opening the same temporary name */
+        snprintf(tmp_path, sizeof(tmp_path), "%s/events_%s_%08x_%06ld.%ld.tmp", o->temp_dir, stamp,
+                 run_id, seq, (long)getpid());
+        int64_t base = o->seed_set ? (int64_t)sim_clock : (int64_t)now;
         struct file_result fr;
         int w = write_file(shop, o, tmp_path, rows, base, stop, &fr);
         if (w != 0) {
@@ -574,7 +631,10 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
             break;
         }
         seq++;
-        sim_clock += o->interval > 0 ? (int64_t)o->interval : 1;
+        if (o->rate > 0)
+            sim_clock += (double)fr.rows / o->rate;
+        else
+            sim_clock += o->interval > 0 ? o->interval : 1;
         totals->files++;
         totals->rows += fr.rows;
         totals->valid += fr.valid;

@@ -19,8 +19,9 @@ struct generator_options {
     double rate;      /* events per second pacing; 0 = off (interval governs) */
     double bad_ratio; /* fraction of rows made invalid on purpose */
     uint64_t seed;
-    bool seed_set;        /* false: seed from time and pid */
-    const char *manifest; /* JSON totals file, or NULL */
+    bool seed_set;           /* false: seed from time and pid */
+    const char *manifest;    /* JSON totals file, or NULL */
+    const char *archive_dir; /* names already here are not reused; NULL = not checked */
 };
 
 struct generator_totals {
@@ -31,8 +32,12 @@ struct generator_totals {
     long long valid_price_cents;
 };
 
-/* Write files until opts->files are written or *stop becomes non-zero. Returns 0, or -1 after
- * logging an error (an I/O failure). Totals are filled in either case. */
+/* Write files until opts->files are written or *stop becomes non-zero (a file being written
+ * then is finished, or discarded when it is large enough to be flushed in parts), then write the
+ * manifest if one is asked for. Files are named events_<UTC stamp>_<run id>_<sequence>.csv; the
+ * run id is derived from the seed when there is one (else from the time and pid), and a name
+ * already present in input_dir or archive_dir is never reused. Returns 0, or -1 after logging an
+ * error (an I/O failure). Totals are filled in either case. */
 int generator_run(const struct generator_options *opts, volatile sig_atomic_t *stop,
                   struct generator_totals *totals);
 
