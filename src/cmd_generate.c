@@ -1,10 +1,9 @@
 /*
  * cmd_generate.c - `sluice generate`: options, then the producer in generator.c.
  *
- * The options come from the shared table in config.c; the one value checked here is --seed,
- * which must be a plain unsigned 64-bit decimal (no sign, no spaces). SIGINT/SIGTERM stop the
- * producer after the file in hand; the manifest is written either way. Exit 0 on success or
- * when stopped, 1 on an I/O failure, 2 on bad usage.
+ * The options come from the shared table in config.c (which also checks --seed). SIGINT/SIGTERM
+ * stop the producer after the file in hand; the manifest is written either way. Exit 0 on success
+ * or when stopped, 1 on an I/O failure, 2 on bad usage.
  */
 #include "commands.h"
 
@@ -30,20 +29,7 @@ int cmd_generate(int argc, char **argv)
         config_release(&cfg);
         return rc == 1 ? 0 : rc;
     }
-    uint64_t seed = 0;
-    if (cfg.seed) {
-        char *end;
-        errno = 0;
-        seed = strtoull(cfg.seed, &end, 10);
-        if (errno || !isdigit((unsigned char)cfg.seed[0]) || *end) {
-            fprintf(stderr,
-                    "sluice generate: invalid value '%s' for --seed: expected an "
-                    "unsigned integer\nTry 'sluice generate --help'\n",
-                    cfg.seed);
-            config_release(&cfg);
-            return 2;
-        }
-    }
+    uint64_t seed = cfg.seed ? strtoull(cfg.seed, NULL, 10) : 0; /* checked by config_parse */
     rc = cmd_setup_logging(&cfg, "generate");
     if (rc) {
         config_release(&cfg);

@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_BOOL, OPT_ROWS };
+enum opt_type { OPT_STR, OPT_LONG, OPT_DOUBLE, OPT_BOOL, OPT_ROWS, OPT_SEED };
 
 struct option_spec {
     const char *name;
@@ -98,7 +98,7 @@ static const struct option_spec options[] = {
      "pace by events per second instead of --interval (0 = off)"},
     {"bad-ratio", "F", NULL, "0", OPT_DOUBLE, F(bad_ratio), CMD_GENERATE | CMD_RUN, 0, 1, 0,
      "fraction of rows made invalid on purpose"},
-    {"seed", "N", NULL, NULL, OPT_STR, F(seed), CMD_GENERATE | CMD_RUN, 0, 0, 0,
+    {"seed", "N", NULL, NULL, OPT_SEED, F(seed), CMD_GENERATE | CMD_RUN, 0, 0, 0,
      "same seed, same files"},
     {"manifest", "FILE", NULL, NULL, OPT_STR, F(manifest), CMD_GENERATE, 0, 0, 0,
      "write JSON totals here"},
@@ -185,6 +185,16 @@ static int set_value(struct config *cfg, const char *cmd_name, const struct opti
             return bad_value(cmd_name, o, from, value, why);
         }
         *(double *)p = v;
+        return 0;
+    }
+    case OPT_SEED: {
+        errno = 0;
+        unsigned long long v = strtoull(value, &end, 10);
+        (void)v;
+        if (errno || value[0] < '0' || value[0] > '9' || *end)
+            return bad_value(cmd_name, o, from, value, "expected an unsigned 64-bit integer");
+        free(*(char **)p);
+        *(char **)p = xstrdup(value);
         return 0;
     }
     case OPT_ROWS:
@@ -314,7 +324,7 @@ void config_release(struct config *cfg)
 {
     for (size_t i = 0; i < NOPTIONS; i++) {
         const struct option_spec *o = &options[i];
-        if (o->type == OPT_STR || o->type == OPT_ROWS) {
+        if (o->type == OPT_STR || o->type == OPT_ROWS || o->type == OPT_SEED) {
             char **p = field_ptr(cfg, o);
             free(*p);
             *p = NULL;

@@ -33,6 +33,11 @@ capture "$SLUICE_BIN" generate --rows-per-file 5-2
 expect_eq "generate --rows-per-file 5-2 exits 2" "$RC" 2
 capture "$SLUICE_BIN" generate --bad-ratio 1.5
 expect_eq "generate --bad-ratio 1.5 exits 2" "$RC" 2
+for seed in abc -1 " 7" 18446744073709551616; do
+    capture "$SLUICE_BIN" run --seed "$seed"
+    expect_eq "run --seed '$seed' exits 2 before starting anything" "$RC" 2
+    expect_match "run --seed '$seed' points at --help" "$ERR" "Try 'sluice run --help'"
+done
 capture env MAX_ROW_BYTES=abc "$SLUICE_BIN" ingest
 expect_eq "a bad value from the environment exits 2" "$RC" 2
 expect_match "and names the variable" "$ERR" "MAX_ROW_BYTES"
