@@ -21,6 +21,7 @@ requirements=(
     "valgrind"
     "clang"                                      # libFuzzer harnesses
     "time"                                       # /usr/bin/time -v in the benchmarks
+    "spin"                                       # the protocol model, tests/model
 )
 
 installed() {
