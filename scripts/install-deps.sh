@@ -22,6 +22,7 @@ requirements=(
     "clang"                                      # libFuzzer harnesses
     "time"                                       # /usr/bin/time -v in the benchmarks
     "spin"                                       # the protocol model, tests/model
+    "systemd"                                    # systemd-analyze verify of packaging/systemd
 )
 
 installed() {
