@@ -16,6 +16,7 @@
 
 #include "filehash.h"
 #include "fsutil.h"
+#include "ledger.h"
 #include "log.h"
 
 #include <errno.h>
@@ -28,20 +29,11 @@
 #include <unistd.h>
 
 #define ARCHIVE_PAGE 5000
-#define ARCHIVE_STR_(x) #x
-#define ARCHIVE_STR(x) ARCHIVE_STR_(x)
 
-static enum db_status mark_archived(PGconn *conn, const char *name, const char *hash,
-                                    const char *as)
+/* The ledger's answers are the archiver's: a lost connection means "try the next pass". */
+static enum db_status as_db_status(enum sink_result r)
 {
-    const char *p[] = {name, hash, as};
-    PGresult *res = PQexecParams(conn,
-                                 "UPDATE ingest_files SET archived_at = now(), archived_as = $3 "
-                                 "WHERE file_name = $1 AND content_hash = $2",
-                                 3, NULL, p, NULL, NULL, 0);
-    enum db_status st = db_check(conn, res, PGRES_COMMAND_OK, "mark archived");
-    PQclear(res);
-    return st;
+    return r == SINK_OK ? DB_OK : r == SINK_RETRY ? DB_RETRY : DB_FATAL;
 }
 
 /* lstat dir/name: 1 when it is a regular file (st filled), 0 when it is something else (a
@@ -81,14 +73,9 @@ static bool has_content(const char *dir, const char *name, const char *hash, lon
 static bool find_in_archive(const char *archive_dir, const char *name, const char *hash,
                             long long size, char *as, size_t as_len)
 {
-    const char *dot = strrchr(name, '.');
     for (unsigned k = 0; k < 100000; k++) {
         struct stat st;
-        int n = k == 0 ? snprintf(as, as_len, "%s", name)
-                : dot && dot != name
-                    ? snprintf(as, as_len, "%.*s.%u%s", (int)(dot - name), name, k, dot)
-                    : snprintf(as, as_len, "%s.%u", name, k);
-        if (n < 0 || (size_t)n >= as_len)
+        if (fs_suffixed_name(as, as_len, name, k) < 0)
             return false;
         int kind = regular_at(archive_dir, as, &st);
         if (kind < 0)
@@ -97,21 +84,6 @@ static bool find_in_archive(const char *archive_dir, const char *name, const cha
             return true;
     }
     return false;
-}
-
-/* One page of the files to archive, in name order after (after_name, after_hash). */
-static PGresult *next_page(PGconn *conn, const char *after_name, const char *after_hash,
-                           enum db_status *st)
-{
-    const char *p[] = {after_name, after_hash};
-    PGresult *res = PQexecParams(
-        conn,
-        "SELECT file_name, content_hash, size_bytes FROM ingest_files "
-        "WHERE status = 'done' AND archived_at IS NULL AND (file_name, content_hash) > ($1, $2) "
-        "ORDER BY file_name, content_hash LIMIT " ARCHIVE_STR(ARCHIVE_PAGE),
-        2, NULL, p, NULL, NULL, 0);
-    *st = db_check(conn, res, PGRES_TUPLES_OK, "list files to archive");
-    return res;
 }
 
 /* Archive one ledger row's file if it is there, old enough and unchanged. Returns the status of
@@ -130,7 +102,7 @@ static enum db_status archive_one(PGconn *conn, const char *input_dir, const cha
         if (find_in_archive(archive_dir, name, hash, size, final_name, sizeof(final_name))) {
             log_info("archive", "'%s' was moved before a crash; recording it as '%s'", name,
                      final_name);
-            return mark_archived(conn, name, hash, final_name);
+            return as_db_status(ledger_mark_archived(conn, name, hash, final_name));
         }
         log_debug("archive", "'%s' is done but not in the hot folder; skipped", name);
         return DB_OK;
@@ -150,7 +122,7 @@ static enum db_status archive_one(PGconn *conn, const char *input_dir, const cha
         log_warn("archive", "'%s' stays in the hot folder; will retry", name);
         return DB_OK;
     }
-    enum db_status rc = mark_archived(conn, name, hash, final_name);
+    enum db_status rc = as_db_status(ledger_mark_archived(conn, name, hash, final_name));
     if (rc == DB_OK) {
         *moved = true;
         log_debug("archive", "archived '%s' as '%s'", name, final_name);
@@ -166,7 +138,8 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
     char after_name[1024] = "", after_hash[FILEHASH_HEX_LEN + 1] = "";
     enum db_status st;
     for (;;) {
-        PGresult *res = next_page(conn, after_name, after_hash, &st);
+        PGresult *res = NULL;
+        st = as_db_status(ledger_archive_page(conn, after_name, after_hash, ARCHIVE_PAGE, &res));
         int n = st == DB_OK ? PQntuples(res) : 0;
         for (int i = 0; i < n && st == DB_OK; i++) {
             const char *name = PQgetvalue(res, i, 0);

@@ -35,9 +35,9 @@ static const char summary[] =
 struct run_state {
     const struct config *cfg;
     const char *conninfo;
-    volatile sig_atomic_t gen_stop;    /* generator: stop now */
-    volatile sig_atomic_t ingest_done; /* the ingester has returned */
-    volatile sig_atomic_t drain;       /* time is up: drain and return */
+    atomic_int gen_stop;    /* generator: stop now */
+    atomic_int ingest_done; /* the ingester has returned */
+    atomic_int drain;       /* time is up: drain and return */
     struct generator_totals gen_totals;
     struct ingest_stats ingest_stats;
     long archived;

@@ -113,7 +113,7 @@ char *db_redact(const char *conninfo)
 }
 
 /* Sleep up to ms, waking early when *stop is set. */
-static void nap(long ms, volatile sig_atomic_t *stop)
+static void nap(long ms, const atomic_int *stop)
 {
     while (ms > 0 && !(stop && *stop)) {
         long step = ms < 100 ? ms : 100;
@@ -151,7 +151,7 @@ static enum db_status setup_session(PGconn *conn, double lock_timeout_s)
 }
 
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
-                   volatile sig_atomic_t *stop)
+                   const atomic_int *stop)
 {
     char appname[64];
     snprintf(appname, sizeof(appname), "sluice-%s", component);

@@ -8,6 +8,7 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 enum db_status {
@@ -22,7 +23,7 @@ enum db_status {
  * (compiled in) under an advisory lock so concurrent starters do not race.
  */
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
-                   volatile sig_atomic_t *stop);
+                   const atomic_int *stop);
 
 /* Classify a result (NULL = no result). Logs a FATAL or RETRY once with SQLSTATE and message.
  * Does not clear res. */

@@ -83,7 +83,7 @@ int fs_mkdir_p(const char *path)
     }
     return 0;
 fail:
-    log_error("fs", "cannot create folder '%s': %s", path, strerror(errno));
+    log_error("fs", "cannot create folder '%s': %m", path);
     return -1;
 }
 
@@ -91,19 +91,17 @@ int fs_fsync_dir(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        log_error("fs", "cannot open folder '%s': %s", path, strerror(errno));
+        log_error("fs", "cannot open folder '%s': %m", path);
         return -1;
     }
     int rc = fsync(fd);
     if (rc < 0)
-        log_error("fs", "fsync of folder '%s' failed: %s", path, strerror(errno));
+        log_error("fs", "fsync of folder '%s' failed: %m", path);
     close(fd);
     return rc < 0 ? -1 : 0;
 }
 
-/* name.csv -> name.K.csv (the suffix goes before the last extension; none for k == 0).
- * -1 when the result does not fit. */
-static int suffixed(char *out, size_t n, const char *name, unsigned k)
+int fs_suffixed_name(char *out, size_t n, const char *name, unsigned k)
 {
     const char *dot = strrchr(name, '.');
     int len;
@@ -116,9 +114,23 @@ static int suffixed(char *out, size_t n, const char *name, unsigned k)
     return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
-/* rename(2) that fails with EEXIST instead of replacing dst. Where the filesystem or kernel
- * lacks RENAME_NOREPLACE, link + unlink never overwrites either. */
-static int rename_noreplace(const char *src, const char *dst)
+int fs_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int fs_rename_noreplace(const char *src, const char *dst)
 {
     if (syscall(SYS_renameat2, AT_FDCWD, src, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
         return 0;
@@ -159,15 +171,9 @@ static int copy_file(const char *src, const char *dst)
             rc = -1;
             goto out;
         }
-        for (ssize_t w = 0; w < r;) {
-            ssize_t k = write(out, buf + w, (size_t)(r - w));
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k < 0) {
-                rc = -1;
-                goto out;
-            }
-            w += k;
+        if (fs_write_all(out, buf, (size_t)r) < 0) {
+            rc = -1;
+            goto out;
         }
     }
     if (fsync(out) < 0)
@@ -195,13 +201,13 @@ static int rename_free_name(const char *from, const char *dst_dir, const char *n
     char dst[FS_PATH_MAX];
     for (unsigned k = 0; k < FS_MAX_SUFFIX; k++) {
         int len;
-        if (suffixed(leaf, leaf_len, name, k) < 0 ||
+        if (fs_suffixed_name(leaf, leaf_len, name, k) < 0 ||
             (len = snprintf(dst, sizeof(dst), "%s/%s", dst_dir, leaf)) < 0 ||
             (size_t)len >= sizeof(dst)) {
             errno = ENAMETOOLONG;
             return -1;
         }
-        if (rename_noreplace(from, dst) == 0)
+        if (fs_rename_noreplace(from, dst) == 0)
             return 0;
         if (errno != EEXIST)
             return -1;
@@ -221,7 +227,7 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
     }
     struct stat st;
     if (lstat(src, &st) < 0) {
-        log_error("fs", "cannot move '%s': %s", src, strerror(errno));
+        log_error("fs", "cannot move '%s': %m", src);
         return -1;
     }
     if (fs_mkdir_p(dst_dir) < 0)
@@ -229,21 +235,22 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
     if (S_ISREG(st.st_mode)) {
         int fd = open(src, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0) {
-            log_error("fs", "cannot open '%s': %s", src, strerror(errno));
+            log_error("fs", "cannot open '%s': %m", src);
             return -1;
         }
         int rc = fsync(fd);
         int e = errno;
         close(fd);
         if (rc < 0) {
-            log_error("fs", "fsync of '%s' failed: %s", src, strerror(e));
+            errno = e;
+            log_error("fs", "fsync of '%s' failed: %m", src);
             return -1;
         }
     }
     bool copied = false;
     if (rename_free_name(src, dst_dir, name, leaf, sizeof(leaf)) < 0) {
         if (errno != EXDEV || !S_ISREG(st.st_mode)) {
-            log_error("fs", "cannot move '%s' to '%s': %s", src, dst_dir, strerror(errno));
+            log_error("fs", "cannot move '%s' to '%s': %m", src, dst_dir);
             return -1;
         }
         /* Another filesystem: copy to a hidden name there, fsync, then give it its name. */
@@ -254,11 +261,11 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
         }
         unlink(tmp); /* a leftover of an earlier process with our pid */
         if (copy_file(src, tmp) < 0) {
-            log_error("fs", "cannot copy '%s' to '%s': %s", src, dst_dir, strerror(errno));
+            log_error("fs", "cannot copy '%s' to '%s': %m", src, dst_dir);
             return -1;
         }
         if (rename_free_name(tmp, dst_dir, name, leaf, sizeof(leaf)) < 0) {
-            log_error("fs", "cannot move '%s' to '%s': %s", tmp, dst_dir, strerror(errno));
+            log_error("fs", "cannot move '%s' to '%s': %m", tmp, dst_dir);
             unlink(tmp);
             return -1;
         }
@@ -268,7 +275,7 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
     if (fs_fsync_dir(dst_dir) < 0)
         return -1;
     if (copied && unlink(src) < 0) {
-        log_error("fs", "copied '%s' but cannot remove it: %s", src, strerror(errno));
+        log_error("fs", "copied '%s' but cannot remove it: %m", src);
         return -1;
     }
     if (fs_fsync_dir(src_dir) < 0)

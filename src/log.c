@@ -8,6 +8,8 @@
  */
 #include "log.h"
 
+#include "fsutil.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -38,7 +40,7 @@ int log_open_dir(const char *log_dir)
     snprintf(path, sizeof(path), "%s/sluice.log", log_dir);
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) {
-        log_error("log", "cannot open log file '%s': %s", path, strerror(errno));
+        log_error("log", "cannot open log file '%s': %m", path);
         return -1;
     }
     log_file_fd = fd;
@@ -50,20 +52,6 @@ void log_close(void)
     if (log_file_fd >= 0)
         close(log_file_fd);
     log_file_fd = -1;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
 }
 
 void log_write(enum log_level level, const char *component, const char *fmt, ...)
@@ -80,14 +68,15 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
                      ts.tv_nsec / 1000000, level_names[level], component);
     va_list ap;
     va_start(ap, fmt);
+    errno = saved_errno; /* for %m */
     int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
     va_end(ap);
     size_t len = (size_t)n + (m < 0 ? 0 : (size_t)m);
     if (len > sizeof(line) - 2)
         len = sizeof(line) - 2;
     line[len++] = '\n';
-    write_all(STDERR_FILENO, line, len);
+    (void)fs_write_all(STDERR_FILENO, line, len); /* nowhere to report a failed log write */
     if (log_file_fd >= 0)
-        write_all(log_file_fd, line, len);
+        (void)fs_write_all(log_file_fd, line, len);
     errno = saved_errno;
 }
