@@ -14,7 +14,7 @@
 # containers. Runs as root; takes 10-20 minutes on 2 cores, most of it building images.
 #
 # Environment: WAVES (6), FILES_PER_WAVE (40), KILLS (30), DB_RESTARTS (3), LOCK_TIMEOUT (5),
-# BENCH_FILES (40 files of 1000 rows per round); SLUICE_SRC, the tree to build (this one);
+# BENCH_FILES and BENCH_ROWS (150 files of 2000 rows per round); SLUICE_SRC, the tree to build (this one);
 # SLUICE_DOCKER_DIR to reuse a running engine from an earlier run (kept at the end).
 set -euo pipefail
 
@@ -25,7 +25,8 @@ FILES_PER_WAVE=${FILES_PER_WAVE:-40}
 KILLS=${KILLS:-30}
 DB_RESTARTS=${DB_RESTARTS:-3}
 LOCK_TIMEOUT=${LOCK_TIMEOUT:-5}
-BENCH_FILES=${BENCH_FILES:-40}
+BENCH_FILES=${BENCH_FILES:-150}
+BENCH_ROWS=${BENCH_ROWS:-2000}
 project=sluicetest
 
 say() { echo "compose-test: $*"; }
@@ -261,14 +262,14 @@ check "files in the archive" "$in_archive" "$files"
 summary="compose-test: $kills kills, $restarts restarts, $rows rows expected, $loaded loaded + $dead dead letters, $lost lost, $dup duplicated"
 
 # ---- throughput: one backlog, 1, 2 and 3 ingest containers ------------------------------------
-say "throughput: $BENCH_FILES files of 1000 rows per round"
+say "throughput: $BENCH_FILES files of $BENCH_ROWS rows per round"
 bench=""
 for n in 1 2 3; do
     dc up -d --no-recreate --scale ingest=0 >/dev/null 2>&1
     before=$(sql -c "SELECT count(*) FROM ingest_files")
     dc run --rm --no-deps -T --entrypoint /usr/local/bin/sluice generator generate \
-        --files "$BENCH_FILES" --rows-per-file 1000 --interval 0 --seed $((9000 + n)) \
-        --log-level warn >/dev/null
+        --files "$BENCH_FILES" --rows-per-file "$BENCH_ROWS" --interval 0 --seed $((9000 + n)) \
+        --log-level warn >/dev/null 2>"$work/run.log" || { cat "$work/run.log" >&2; die "generating the backlog failed"; }
     want=$((before + BENCH_FILES))
     dc up -d --no-recreate --scale ingest="$n" >/dev/null 2>&1
     t0=$SECONDS
@@ -277,7 +278,7 @@ for n in 1 2 3; do
     # the span the database saw: first claim to last commit of this round's files
     r=$(sql -c "SELECT sum(rows_loaded + rows_rejected), round(extract(epoch FROM max(committed_at) - min(discovered_at))::numeric, 2) FROM (SELECT * FROM ingest_files ORDER BY discovered_at DESC LIMIT $BENCH_FILES) f")
     nrows=${r%|*} secs=${r#*|}
-    rate=$(awk -v r="$nrows" -v s="$secs" 'BEGIN { printf "%.0f", s > 0 ? r / s : 0 }')
+    rate=$(awk -v r="$nrows" -v s="$secs" 'BEGIN { printf "%.0f", (s > 0 ? r / s : 0) }')
     say "  $n ingest container(s): $nrows rows in $secs s = $rate rows/s (wall $((SECONDS - t0)) s with container start)"
     bench="$bench $n:$rate"
 done
