@@ -245,6 +245,10 @@ in_archive=$(docker exec "$gen" sh -c 'ls /data/archive | wc -l')
 lost=$((rows - loaded - dead)); [ "$lost" -lt 0 ] && lost=0
 dup=$((loaded + dead - rows)); [ "$dup" -lt 0 ] && dup=0
 
+# informational: the freeze only frees claims if it caught the ingester inside a batch, and the
+# logs of containers removed by scaling are gone
+ended=$(dc logs --no-color ingest 2>/dev/null | grep -c "ended PostgreSQL session" || true)
+say "sessions of stalled ingesters ended by the others (in the logs still there): $ended"
 say "health at the end:"
 health_table | sed 's/^/    /'
 ok=1
