@@ -245,10 +245,6 @@ in_archive=$(docker exec "$gen" sh -c 'ls /data/archive | wc -l')
 lost=$((rows - loaded - dead)); [ "$lost" -lt 0 ] && lost=0
 dup=$((loaded + dead - rows)); [ "$dup" -lt 0 ] && dup=0
 
-# informational: the freeze only frees claims if it caught the ingester inside a batch, and the
-# logs of containers removed by scaling are gone
-ended=$(dc logs --no-color ingest 2>/dev/null | grep -c "ended PostgreSQL session" || true)
-say "sessions of stalled ingesters ended by the others (in the logs still there): $ended"
 say "health at the end:"
 health_table | sed 's/^/    /'
 ok=1
@@ -264,6 +260,46 @@ check "files in the archive" "$in_archive" "$files"
 [ "$restarts" -ge "$DB_RESTARTS" ] || { echo "compose-test: only $restarts database restarts" >&2; ok=0; }
 [ "$ok" = 1 ] || die "the loaded data does not match the manifests"
 summary="compose-test: $kills kills, $restarts restarts, $rows rows expected, $loaded loaded + $dead dead letters, $lost lost, $dup duplicated"
+
+# ---- an ingester frozen in the middle of a COPY ---------------------------------------------
+# The storm's freeze lands wherever the ingester happens to be; this one waits for a COPY in
+# flight, freezes the container that runs it, and requires the others to end its session (after
+# --lock-timeout without progress) and finish every file while it is still frozen.
+say "freezing an ingester in the middle of a COPY"
+dc up -d --no-recreate --scale ingest=0 >/dev/null 2>&1
+before=$(sql -c "SELECT count(*) FROM ingest_files WHERE status = 'done'")
+dc run --rm --no-deps -T --entrypoint /usr/local/bin/sluice generator generate \
+    --files 12 --rows-per-file 60000 --interval 0 --seed 9500 \
+    --manifest /data/manifests/freeze.json --log-level warn >/dev/null 2>"$work/run.log" ||
+    { cat "$work/run.log" >&2; die "generating the freeze backlog failed"; }
+dc up -d --no-recreate --scale ingest=3 >/dev/null 2>&1
+copy_ip=""
+copying() {
+    copy_ip=$(sql -c "SELECT host(a.client_addr) FROM pg_stat_progress_copy c JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'sluice_ingest' LIMIT 1")
+    [ -n "$copy_ip" ]
+}
+wait_until 120 "a COPY in progress" copying
+frozen=""
+for c in $(dc ps -q ingest); do
+    [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$c")" = "$copy_ip" ] && frozen=$c
+done
+[ -n "$frozen" ] || die "no ingest container has address $copy_ip"
+docker pause "$frozen" >/dev/null
+t0=$SECONDS
+freeze_done() { [ "$(sql -c "SELECT count(*) FROM ingest_files WHERE status = 'done'")" = $((before + 12)) ]; }
+wait_until 300 "the others finishing while one is frozen" freeze_done
+[ "$(docker inspect -f '{{.State.Status}}' "$frozen")" = paused ] || die "the frozen ingester woke up early"
+ended=$(dc logs --no-color ingest 2>/dev/null | grep -c "ended PostgreSQL session" || true)
+[ "$ended" -ge 1 ] || die "nobody ended the frozen ingester's session"
+docker unpause "$frozen" >/dev/null
+fz_rows=$(docker exec "$gen" cat /data/manifests/freeze.json | sed -n 's/.*"rows": \([0-9]*\).*/\1/p')
+fz_db=$(sql -c "SELECT sum(rows_loaded + rows_rejected) FROM (SELECT * FROM ingest_files ORDER BY discovered_at DESC LIMIT 12) f")
+check "rows of the freeze backlog" "$fz_db" "$fz_rows"
+check "user_activity against the ledger" "$(sql -c "SELECT count(*) = (SELECT sum(rows_loaded) FROM ingest_files) FROM user_activity")" t
+check "dead letters against the ledger" "$(sql -c "SELECT count(*) = (SELECT sum(rows_rejected) FROM ingest_files) FROM user_activity_errors")" t
+[ "$ok" = 1 ] || die "the freeze backlog does not match"
+say "one ingester frozen mid-COPY: $ended session(s) ended by the others, its files done in $((SECONDS - t0)) s, $fz_rows rows exactly once"
+wait_until 120 "every service healthy after the freeze" all_healthy
 
 # ---- throughput: one backlog, 1, 2 and 3 ingest containers ------------------------------------
 say "throughput: $BENCH_FILES files of $BENCH_ROWS rows per round"
