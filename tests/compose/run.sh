@@ -10,8 +10,9 @@
 # ingester for longer than --lock-timeout (its claims must be freed by the others) and scales
 # the ingesters between 1 and 3. Then it waits for the ledger to settle and checks, exactly:
 # rows, dead letters and the price sum against the manifests, every file done once and
-# archived, every service healthy. Last, the throughput of one backlog with 1, 2 and 3 ingest
-# containers. Runs as root; takes 10-20 minutes on 2 cores, most of it building images.
+# archived, every service healthy. Then it freezes an ingester in the middle of a COPY: the
+# others must end its session and finish its files while it is still frozen. Last, the
+# throughput of one backlog with 1, 2 and 3 ingest containers. Runs as root; takes 10-20 minutes on 2 cores, most of it building images.
 #
 # Environment: WAVES (6), FILES_PER_WAVE (40), KILLS (30), DB_RESTARTS (3), LOCK_TIMEOUT (5),
 # BENCH_FILES and BENCH_ROWS (150 files of 2000 rows per round); SLUICE_SRC, the tree to build (this one);
