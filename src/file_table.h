@@ -30,5 +30,7 @@ struct file_entry *file_table_get(struct file_table *t, const char *name, bool c
 /* Drop finished, unqueued entries whose name was not in listing `gen` (the file is gone). */
 void file_table_prune(struct file_table *t, unsigned gen);
 size_t file_table_count(const struct file_table *t);
+/* Occupied slots looked at so far by lookups, inserts and rebuilds (a cost measure for tests). */
+uint64_t file_table_probes(const struct file_table *t);
 
 #endif
