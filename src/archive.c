@@ -166,8 +166,9 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
     char *as = NULL;
     if (!name_is_plain(name, n)) {
         if (retry_due(lname)) {
-            log_warn("archive", "the ledger names '%s', which is not an entry of the hot folder; "
-                                "never touched",
+            log_warn("archive",
+                     "the ledger names '%s', which is not an entry of the hot folder; "
+                     "never touched",
                      lname);
             retry_record(lname, false);
         }
@@ -210,8 +211,9 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
      * the inode is kept; a copy has the checked size and content by construction). */
     if (regular_at(d->arc_fd, final_name, &st) != 1 || st.st_size != hashed.st_size ||
         (st.st_dev == hashed.st_dev && st.st_ino != hashed.st_ino)) {
-        log_warn("archive", "'%s' was replaced while being archived; '%s' in the archive is "
-                            "not recorded",
+        log_warn("archive",
+                 "'%s' was replaced while being archived; '%s' in the archive is "
+                 "not recorded",
                  lname, final_name);
         goto out;
     }

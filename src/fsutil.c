@@ -231,8 +231,7 @@ int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, i
                        const char *dst_label, char *final_name, size_t final_name_len)
 {
     char tmp[FS_PATH_MAX], leaf[1024];
-    if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 ||
-        strcmp(name, "..") == 0) {
+    if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
         log_error("fs", "refusing to move '%s': not a plain entry of '%s'", name, src_label);
         return -1;
     }
@@ -313,8 +312,7 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
         log_error("fs", "cannot open folder '%s': %s", src_fd < 0 ? src_dir : dst_dir,
                   strerror(errno));
     else
-        rc = fs_move_durable_at(src_fd, src_dir, name, dst_fd, dst_dir, final_name,
-                                final_name_len);
+        rc = fs_move_durable_at(src_fd, src_dir, name, dst_fd, dst_dir, final_name, final_name_len);
     if (src_fd >= 0)
         close(src_fd);
     if (dst_fd >= 0)

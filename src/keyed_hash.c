@@ -34,8 +34,8 @@ static void secret_init(void)
              * than a weaker key; mix what varies per process. */
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t x = (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^
-                         (uint64_t)(uintptr_t)&ts;
+            uint64_t x =
+                (uint64_t)ts.tv_nsec ^ ((uint64_t)getpid() << 32) ^ (uint64_t)(uintptr_t)&ts;
             for (size_t i = 0; i < sizeof(secret); i++) { /* splitmix64 */
                 uint64_t z = (x += 0x9e3779b97f4a7c15ULL);
                 z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;

@@ -22,8 +22,8 @@
 void metrics_write(const char *dir, const struct metrics *m)
 {
     int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    int fd = dirfd < 0 ? -1
-                       : fs_open_private(dirfd, ".metrics.prom.tmp", O_WRONLY | O_CREAT | O_TRUNC);
+    int fd =
+        dirfd < 0 ? -1 : fs_open_private(dirfd, ".metrics.prom.tmp", O_WRONLY | O_CREAT | O_TRUNC);
     FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
         log_debug("metrics", "cannot write '%s/.metrics.prom.tmp': %s", dir, strerror(errno));

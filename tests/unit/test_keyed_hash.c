@@ -88,8 +88,8 @@ static void test_idset(void)
     for (size_t i = 0; i < n; i++) /* a repeat is still found */
         CHECK(!idset_insert(s, ids[i], strlen(ids[i])));
     uint64_t cost = idset_probes(s);
-    printf("idset: %zu crafted ids, %llu probes keyed, %llu unkeyed\n", n,
-           (unsigned long long)cost, (unsigned long long)old_cost);
+    printf("idset: %zu crafted ids, %llu probes keyed, %llu unkeyed\n", n, (unsigned long long)cost,
+           (unsigned long long)old_cost);
     CHECK(cost < 10 * (uint64_t)NKEYS);
     idset_free(s);
 }

@@ -25,9 +25,9 @@ static void test_escape(void)
     ESCAPES("a\nb\rc\td", "a\\nb\\rc\\td");
     ESCAPES("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m");
     ESCAPES("nul\0bell\a del\x7f", "nul\\x00bell\\x07 del\\x7f");
-    ESCAPES("caf\xc3\xa9", "caf\xc3\xa9");                     /* UTF-8 text stays */
-    ESCAPES("c1 \xc2\x9b csi", "c1 \\xc2\\x9b csi");          /* U+009B, a one-byte CSI */
-    ESCAPES("nbsp \xc2\xa0", "nbsp \xc2\xa0");                /* U+00A0 is no control */
+    ESCAPES("caf\xc3\xa9", "caf\xc3\xa9");           /* UTF-8 text stays */
+    ESCAPES("c1 \xc2\x9b csi", "c1 \\xc2\\x9b csi"); /* U+009B, a one-byte CSI */
+    ESCAPES("nbsp \xc2\xa0", "nbsp \xc2\xa0");       /* U+00A0 is no control */
     ESCAPES("ls \xe2\x80\xa8 ps \xe2\x80\xa9", "ls \\xe2\\x80\\xa8 ps \\xe2\\x80\\xa9");
     ESCAPES("b\xfe"
             "1.csv",

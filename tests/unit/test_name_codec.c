@@ -27,19 +27,19 @@ static void test_examples(void)
             "1.csv",
             "b\\xfe1.csv");
     ENCODES("plain_2026-01-01.csv", "plain_2026-01-01.csv");
-    ENCODES("caf\xc3\xa9.csv", "caf\xc3\xa9.csv");                /* UTF-8 stays */
-    ENCODES("caf\xe9.csv", "caf\\xe9.csv");                       /* Latin-1 does not */
-    ENCODES("\xc0\xaf.csv", "\\xc0\\xaf.csv");                    /* overlong '/' */
-    ENCODES("\xed\xa0\x80.csv", "\\xed\\xa0\\x80.csv");           /* surrogate */
-    ENCODES("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80");          /* above U+10FFFF */
-    ENCODES("cut\xe2\x82", "cut\\xe2\\x82");                      /* truncated sequence */
-    ENCODES("a\\b.csv", "a\\b.csv");                              /* a lone backslash stays */
-    ENCODES("a\\xfe.csv", "a\\x5cxfe.csv");                       /* looks like an escape */
-    ENCODES("a\\XFE.csv", "a\\XFE.csv");                          /* capital X is no escape */
-    ENCODES("a\\xFe.csv", "a\\x5cxFe.csv");                       /* either case of hex is */
-    ENCODES("a\\xf", "a\\xf");                                    /* too short to be one */
-    ENCODES("\\\\x41", "\\\\x5cx41");                             /* only the one before x */
-    ENCODES("\\\xfe", "\\\\xfe");                                 /* backslash, then a bad byte */
+    ENCODES("caf\xc3\xa9.csv", "caf\xc3\xa9.csv");       /* UTF-8 stays */
+    ENCODES("caf\xe9.csv", "caf\\xe9.csv");              /* Latin-1 does not */
+    ENCODES("\xc0\xaf.csv", "\\xc0\\xaf.csv");           /* overlong '/' */
+    ENCODES("\xed\xa0\x80.csv", "\\xed\\xa0\\x80.csv");  /* surrogate */
+    ENCODES("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* above U+10FFFF */
+    ENCODES("cut\xe2\x82", "cut\\xe2\\x82");             /* truncated sequence */
+    ENCODES("a\\b.csv", "a\\b.csv");                     /* a lone backslash stays */
+    ENCODES("a\\xfe.csv", "a\\x5cxfe.csv");              /* looks like an escape */
+    ENCODES("a\\XFE.csv", "a\\XFE.csv");                 /* capital X is no escape */
+    ENCODES("a\\xFe.csv", "a\\x5cxFe.csv");              /* either case of hex is */
+    ENCODES("a\\xf", "a\\xf");                           /* too short to be one */
+    ENCODES("\\\\x41", "\\\\x5cx41");                    /* only the one before x */
+    ENCODES("\\\xfe", "\\\\xfe");                        /* backslash, then a bad byte */
     ENCODES("line\nbreak\r\x1b[31m.csv", "line\nbreak\r\x1b[31m.csv"); /* controls: log's job */
     check_encodes("a\0b", 3, "a\\x00b");
     check_encodes("", 0, "");
