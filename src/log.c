@@ -101,11 +101,11 @@ size_t log_escape(char *dst, size_t cap, const char *s, size_t n)
         size_t k = utf8_seq_len(p + i, n - i);
         char esc[16];
         size_t elen = 0;
-        if (c == '\n' || c == '\r' || c == '\t') {
+        if (c == '\n' || c == '\r') {
             esc[0] = '\\';
-            esc[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+            esc[1] = c == '\n' ? 'n' : 'r';
             elen = 2;
-        } else if (k == 0 || c < 0x20 || c == 0x7f || (k == 2 && c == 0xc2 && p[i + 1] < 0xa0) ||
+        } else if (k == 0 || (c < 0x20 && c != '\t') || c == 0x7f || (k == 2 && c == 0xc2 && p[i + 1] < 0xa0) ||
                    (k == 3 && c == 0xe2 && p[i + 1] == 0x80 && (p[i + 2] | 1) == 0xa9)) {
             /* not UTF-8, a C0 control or DEL, a C1 control, U+2028/U+2029: each byte as \xNN */
             size_t m = k ? k : 1;

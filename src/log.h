@@ -16,9 +16,9 @@ void log_close(void);
 /* Parse "debug", "info", "warn", "error"; -1 when unknown. */
 int log_level_parse(const char *s);
 
-/* Write s[0..n) to dst (room for cap >= 1 bytes) so it cannot end or forge a log line: \n, \r
- * and \t as those two characters, every other control character (C0, DEL, C1, U+2028/U+2029)
- * and every byte that is not strict UTF-8 as \xNN. Stops before what does not fit; always
+/* Write s[0..n) to dst (room for cap >= 1 bytes) so it cannot end or forge a log line: \n and
+ * \r as those two characters, every other control character but tab (C0, DEL, C1,
+ * U+2028/U+2029) and every byte that is not strict UTF-8 as \xNN. Stops before what does not fit; always
  * NUL-terminates; returns the length written. log_write applies it to every message. */
 size_t log_escape(char *dst, size_t cap, const char *s, size_t n);
 

@@ -22,7 +22,7 @@ static void check_escape(const char *s, size_t n, const char *want)
 static void test_escape(void)
 {
     ESCAPES("plain 'a.csv': 12 rows", "plain 'a.csv': 12 rows");
-    ESCAPES("a\nb\rc\td", "a\\nb\\rc\\td");
+    ESCAPES("a\nb\rc\td", "a\\nb\\rc\td"); /* a tab cannot forge a line */
     ESCAPES("\x1b[31mred\x1b[0m", "\\x1b[31mred\\x1b[0m");
     ESCAPES("nul\0bell\a del\x7f", "nul\\x00bell\\x07 del\\x7f");
     ESCAPES("caf\xc3\xa9", "caf\xc3\xa9");           /* UTF-8 text stays */
