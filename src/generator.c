@@ -504,7 +504,7 @@ static int hand_off(const struct generator_options *o, const char *tmp_path, con
             continue;
         }
         snprintf(dst, sizeof(dst), "%s/%s", o->input_dir, final_name);
-        if (fs_rename_noreplace(tmp_path, dst) == 0)
+        if (fs_rename_noreplace_at(AT_FDCWD, tmp_path, AT_FDCWD, dst) == 0)
             return fs_fsync_dir(o->input_dir);
         if (errno != EEXIST) {
             log_error("generate", "cannot move '%s' to '%s': %m", tmp_path, dst);

@@ -290,7 +290,7 @@ static int lock_checkpoint(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/ingest.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = fs_open_private_in(dir, "ingest.lock", O_RDWR | O_CREAT);
     if (fd < 0) {
         log_error("ingest", "cannot open lock file '%s': %m", path);
         return -1;
