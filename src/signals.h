@@ -8,7 +8,7 @@
 extern volatile sig_atomic_t signals_stop;
 
 /* Install the handlers (without SA_RESTART, so blocking waits return EINTR) and ignore SIGPIPE. */
-void signals_install(void);
+int signals_install(void); /* 0, or -1 after logging */
 void signals_request_stop(void);
 
 #endif
