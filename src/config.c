@@ -83,8 +83,10 @@ static const struct option_spec options[] = {
      "also append logs to DIR/sluice.log"},
     {"log-level", "LEVEL", "LOG_LEVEL", "info", OPT_STR, F(log_level), ALL, 0, 0, 0,
      "debug, info, warn or error"},
-    {"create-dirs", NULL, NULL, NULL, OPT_BOOL, F(create_dirs), CMD_INGEST | CMD_ARCHIVE, 0, 0, 0,
-     "create a missing --input-dir (else it is an error: a typo must not look like success)"},
+    {"create-dirs", NULL, NULL, NULL, OPT_BOOL, F(create_dirs), CMD_INGEST | CMD_ARCHIVE | CMD_RUN,
+     0, 0, 0,
+     "create a missing --input-dir (else an error: a typo must not look like success); run implies "
+     "it"},
     {"once", NULL, NULL, NULL, OPT_BOOL, F(once), CMD_INGEST | CMD_ARCHIVE, 0, 0, 0,
      "process what is there (and what arrives meanwhile), then exit"},
     {"event-types", "LIST", "EVENT_TYPES", "view,purchase", OPT_STR, F(event_types),
