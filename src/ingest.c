@@ -363,8 +363,6 @@ static void *worker_run(void *arg)
             w->conn = db_connect(o->conninfo, w->component, o->lock_timeout, w->stop);
             continue;
         }
-        if (drained_check)
-            file_queue_request_rescan(w->queue);
         int added = file_queue_poll(w->queue, draining(w) ? 0 : 1000);
         if (added < 0) {
             w->rc = -1;
@@ -376,10 +374,12 @@ static void *worker_run(void *arg)
             continue;
         }
         if (draining(w) && !file_queue_listing(w->queue)) {
-            /* Drained: one more full listing catches files that arrived meanwhile. */
+            /* Drained: one more full listing catches files that arrived meanwhile (anything
+             * it queues clears drained_check, so reaching here again means it found none). */
             if (drained_check && added == 0)
                 break;
             drained_check = true;
+            file_queue_request_rescan(w->queue);
         }
     }
     return NULL;

@@ -700,8 +700,9 @@ int pgcluster_running(const struct config *cfg)
     return pid < 0 ? -1 : pid > 0;
 }
 
-char *pgcluster_conninfo(const struct config *cfg)
+char *pgcluster_conninfo(const struct config *cfg, enum pgcluster_role role)
 {
+    (void)role;
     struct cluster c;
     if (cluster_init(&c, cfg, false) < 0)
         return NULL;
