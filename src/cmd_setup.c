@@ -175,6 +175,9 @@ static int teardown(struct cmd_context *ctx, int rc)
 int cmd_main(const struct cmd_def *def, int argc, char **argv)
 {
     struct cmd_context ctx = {.name = def->name};
+    /* First of all: a stop request that arrives while we start up is honoured, not fatal. */
+    if ((def->setup & CMD_SETUP_SIGNALS) && signals_install() < 0)
+        return 1;
     int shift = 0;
     if (def->takes_action && argc >= 2 && argv[1][0] != '-') {
         ctx.action = argv[1];
@@ -195,8 +198,6 @@ int cmd_main(const struct cmd_def *def, int argc, char **argv)
                  "a password was given on the command line: other users could read it in the "
                  "process list until now (it is overwritten there); use --pg-password-file, "
                  "POSTGRES_PASSWORD_FILE or PGPASSFILE");
-    if ((def->setup & CMD_SETUP_SIGNALS) && signals_install() < 0)
-        return teardown(&ctx, 1);
     if (def->dirs && setup_dirs(&ctx, def->dirs) < 0)
         return teardown(&ctx, 1);
     if (def->setup & CMD_SETUP_DB) {

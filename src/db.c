@@ -23,8 +23,8 @@
  */
 #include "db.h"
 
-#include "clock.h"
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 #include "signals.h"

@@ -130,6 +130,12 @@ void file_queue_forget(struct file_entry *e)
     e->dev = 0;
 }
 
+void file_queue_look_again(struct file_queue *q, struct file_entry *e, double seconds)
+{
+    file_queue_forget(e); /* the next listing queues it again */
+    watch_rescan_within(q->watch, seconds);
+}
+
 void file_queue_request_rescan(struct file_queue *q)
 {
     watch_request_rescan(q->watch);

@@ -41,6 +41,8 @@ void file_queue_push_back(struct file_queue *q, struct file_entry *e);
 void file_queue_finish(struct file_entry *e, const struct stat *st);
 /* The entry is finished with nothing to remember (gone, or moved away). */
 void file_queue_forget(struct file_entry *e);
+/* Leave the file for now and look at it again within `seconds` (a file still being written). */
+void file_queue_look_again(struct file_queue *q, struct file_entry *e, double seconds);
 /* Does the file st describe still have the identity the entry was finished with? */
 bool file_queue_unchanged(const struct file_entry *e, const struct stat *st);
 
