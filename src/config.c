@@ -169,6 +169,17 @@ static int parse_rows(const char *s, long *lo, long *hi)
     return 0;
 }
 
+/* 0 when v is within the option's bounds, else the error (fmt prints the two bounds). */
+static int check_range(const char *cmd_name, const struct option_spec *o, const char *from,
+                       const char *value, double v, const char *fmt)
+{
+    if (v >= o->min && v <= o->max)
+        return 0;
+    char why[96];
+    snprintf(why, sizeof(why), fmt, o->min, o->max);
+    return bad_value(cmd_name, o, from, value, why);
+}
+
 /* Set one option from text. `from` is the env name, or NULL for a flag. */
 static int set_value(struct config *cfg, const char *cmd_name, const struct option_spec *o,
                      const char *value, const char *from)
@@ -189,11 +200,8 @@ static int set_value(struct config *cfg, const char *cmd_name, const struct opti
         long long v = strtoll(value, &end, 10);
         if (errno || end == value || *end)
             return bad_value(cmd_name, o, from, value, "not an integer");
-        if ((double)v < o->min || (double)v > o->max) {
-            char why[96];
-            snprintf(why, sizeof(why), "must be between %.0f and %.0f", o->min, o->max);
-            return bad_value(cmd_name, o, from, value, why);
-        }
+        if (check_range(cmd_name, o, from, value, (double)v, "must be between %.0f and %.0f"))
+            return 2;
         *(long *)p = (long)v;
         return 0;
     }
@@ -203,11 +211,8 @@ static int set_value(struct config *cfg, const char *cmd_name, const struct opti
         if (errno || end == value || *end || !isfinite(v))
             return bad_value(cmd_name, o, from, value, "not a number");
         v *= scale;
-        if (v < o->min || v > o->max) {
-            char why[96];
-            snprintf(why, sizeof(why), "must be between %g and %g", o->min, o->max);
-            return bad_value(cmd_name, o, from, value, why);
-        }
+        if (check_range(cmd_name, o, from, value, v, "must be between %g and %g"))
+            return 2;
         *(double *)p = v;
         return 0;
     }
