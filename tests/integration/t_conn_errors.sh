@@ -112,6 +112,23 @@ kill -TERM "$svc"
 wait "$svc"
 expect_eq "then stops cleanly on SIGTERM" "$?" 0
 
+# Over TCP (--pg-listen: scram-sha-256): a wrong password, no password, SSL required of a server
+# without SSL.
+pg_stop >/dev/null
+pg_start --pg-listen 127.0.0.1 >/dev/null
+psql_admin "ALTER ROLE sluice_ingest PASSWORD 'right-one'"
+TCP="host=127.0.0.1 port=$PG_PORT dbname=ecommerce_db user=sluice_ingest"
+attempt "${ING[@]}" --db "$TCP password=wrong-one"
+permanent "a wrong password" "(28P01)"
+expect_match "the server's message is kept" "$ERR" 'password authentication failed for user "sluice_ingest"'
+check "the password is not logged" bash -c "! grep -q wrong-one <<<'$ERR'"
+attempt "${ING[@]}" --db "$TCP"
+permanent "no password" "no password supplied"
+attempt "${ING[@]}" --db "$TCP password=right-one sslmode=require"
+permanent "SSL required of a server without SSL" "server does not support SSL"
+attempt "${ING[@]}" --db "$TCP" --pg-password right-one
+expect_eq "the right password over TCP works" "$RC" 0
+
 # run --seconds ends on time with the database away.
 attempt run --db "host=$PG_DIR port=1 dbname=ecommerce_db" --data-dir "$WORK/run" --seconds 2
 expect_eq "run --seconds 2 with no server: exit 1" "$RC" 1
