@@ -11,15 +11,28 @@
  * empty, and the next pass, finding it there (under its name or a clash suffix) and not in the
  * hot folder, completes the record. A move that fails (a full disk) leaves the file in place and
  * the row 'done' for the next pass: nothing is lost, nothing is marked that did not happen.
+ *
+ * The ledger is not trusted as a source of paths: other roles may write to it. A ledger name is
+ * decoded (name_codec.c) and used only when it is a plain entry of the hot folder (no '/', not
+ * "." or ".."); every file is reached with openat/fstatat/renameat relative to descriptors of
+ * the two folders, opened O_NOFOLLOW, and the content hash is checked on the descriptor that was
+ * opened, then the moved entry is checked to be that same inode before the row is marked. A move
+ * that fails is not tried again for the same name for a minute (retry_limit.c), so a file that
+ * can never move costs one log line a minute, not one per pass.
  */
 #include "archive.h"
 
 #include "filehash.h"
 #include "fsutil.h"
+#include "ledger.h"
 #include "log.h"
+#include "mem.h"
+#include "name_codec.h"
+#include "retry_limit.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,45 +41,35 @@
 #include <unistd.h>
 
 #define ARCHIVE_PAGE 5000
-#define ARCHIVE_STR_(x) #x
-#define ARCHIVE_STR(x) ARCHIVE_STR_(x)
+
+/* The ledger's answers are the archiver's: a lost connection means "try the next pass". */
+static enum db_status as_db_status(enum sink_result r)
+{
+    return r == SINK_OK ? DB_OK : r == SINK_RETRY ? DB_RETRY : DB_FATAL;
+}
 
 static enum db_status mark_archived(PGconn *conn, const char *name, const char *hash,
                                     const char *as)
 {
-    const char *p[] = {name, hash, as};
-    PGresult *res = PQexecParams(conn,
-                                 "UPDATE ingest_files SET archived_at = now(), archived_as = $3 "
-                                 "WHERE file_name = $1 AND content_hash = $2",
-                                 3, NULL, p, NULL, NULL, 0);
-    enum db_status st = db_check(conn, res, PGRES_COMMAND_OK, "mark archived");
-    PQclear(res);
-    return st;
+    return as_db_status(ledger_mark_archived(conn, name, hash, as));
 }
 
-/* lstat dir/name: 1 when it is a regular file (st filled), 0 when it is something else (a
- * symlink, a folder...), -1 when there is nothing by that name. */
-static int regular_at(const char *dir, const char *name, struct stat *st)
+/* fstatat dirfd/name without following: 1 when it is a regular file (st filled), 0 when it is
+ * something else (a symlink, a folder...), -1 when there is nothing by that name. */
+static int regular_at(int dirfd, const char *name, struct stat *st)
 {
-    char path[4096];
-    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= sizeof(path))
-        return -1;
-    if (lstat(path, st) < 0)
+    if (fstatat(dirfd, name, st, AT_SYMLINK_NOFOLLOW) < 0)
         return errno == ENOENT ? -1 : 0;
     return S_ISREG(st->st_mode) ? 1 : 0;
 }
 
-/* Is dir/name a regular file of `size` bytes whose content hashes to `hash`? Read through an
+/* Is dirfd/name a regular file of `size` bytes whose content hashes to `hash`? Read through an
  * O_NOFOLLOW descriptor; *st gets that descriptor's fstat (so the caller can tell a swap). */
-static bool has_content(const char *dir, const char *name, const char *hash, long long size,
+static bool has_content(int dirfd, const char *name, const char *hash, long long size,
                         struct stat *st)
 {
-    char path[4096], got[FILEHASH_HEX_LEN + 1];
-    int n = snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (n < 0 || (size_t)n >= sizeof(path))
-        return false;
-    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    char got[FILEHASH_HEX_LEN + 1];
+    int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return false;
     bool same = fstat(fd, st) == 0 && S_ISREG(st->st_mode) && st->st_size == size &&
@@ -78,83 +81,129 @@ static bool has_content(const char *dir, const char *name, const char *hash, lon
 /* A crash between the durable move and the UPDATE leaves the file in the archive under `name`
  * or, after a clash, name.K.csv. Returns the name it has there in `as`, or false. Suffixes are
  * taken in order, so the search stops at the first free one. */
-static bool find_in_archive(const char *archive_dir, const char *name, const char *hash,
-                            long long size, char *as, size_t as_len)
+static bool find_in_archive(int archive_fd, const char *name, const char *hash, long long size,
+                            char *as, size_t as_len)
 {
-    const char *dot = strrchr(name, '.');
     for (unsigned k = 0; k < 100000; k++) {
         struct stat st;
-        int n = k == 0 ? snprintf(as, as_len, "%s", name)
-                : dot && dot != name
-                    ? snprintf(as, as_len, "%.*s.%u%s", (int)(dot - name), name, k, dot)
-                    : snprintf(as, as_len, "%s.%u", name, k);
-        if (n < 0 || (size_t)n >= as_len)
+        if (fs_suffixed_name(as, as_len, name, k) < 0)
             return false;
-        int kind = regular_at(archive_dir, as, &st);
+        int kind = regular_at(archive_fd, as, &st);
         if (kind < 0)
             return false;
-        if (kind > 0 && st.st_size == size && has_content(archive_dir, as, hash, size, &st))
+        if (kind > 0 && st.st_size == size && has_content(archive_fd, as, hash, size, &st))
             return true;
     }
     return false;
 }
 
-/* One page of the files to archive, in name order after (after_name, after_hash). */
-static PGresult *next_page(PGconn *conn, const char *after_name, const char *after_hash,
-                           enum db_status *st)
+/* Names whose move failed, held back for a minute. One archiver runs per process (the archive
+ * command, or the archive thread of run), so the limiter lives as long as the process. */
+static pthread_mutex_t retry_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct retry_limit *retries;
+
+static bool retry_due(const char *name)
 {
-    const char *p[] = {after_name, after_hash};
-    PGresult *res = PQexecParams(
-        conn,
-        "SELECT file_name, content_hash, size_bytes FROM ingest_files "
-        "WHERE status = 'done' AND archived_at IS NULL AND (file_name, content_hash) > ($1, $2) "
-        "ORDER BY file_name, content_hash LIMIT " ARCHIVE_STR(ARCHIVE_PAGE),
-        2, NULL, p, NULL, NULL, 0);
-    *st = db_check(conn, res, PGRES_TUPLES_OK, "list files to archive");
-    return res;
+    pthread_mutex_lock(&retry_mu);
+    if (!retries)
+        retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
+    bool due = retry_limit_due(retries, name, retry_limit_now());
+    pthread_mutex_unlock(&retry_mu);
+    return due;
 }
 
-/* Archive one ledger row's file if it is there, old enough and unchanged. Returns the status of
- * the ledger update (DB_OK when nothing was to be done); *moved is set when the file moved. */
-static enum db_status archive_one(PGconn *conn, const char *input_dir, const char *archive_dir,
-                                  double min_age_s, time_t now, const char *name, const char *hash,
-                                  long long size, bool *moved)
+/* Record a failure (ok == false) or a success of the operation on name. */
+static void retry_record(const char *name, bool ok)
+{
+    pthread_mutex_lock(&retry_mu);
+    if (ok)
+        retry_limit_clear(retries, name);
+    else
+        retry_limit_failed(retries, name, retry_limit_now());
+    pthread_mutex_unlock(&retry_mu);
+}
+
+struct archive_dirs {
+    int in_fd, arc_fd;
+    const char *input_dir, *archive_dir;
+};
+
+/* Archive the file the ledger names `lname` (its encoded name) if it is a plain entry of the
+ * hot folder, old enough and unchanged. Returns the status of the ledger update (DB_OK when
+ * nothing was to be done); *moved is set when the file moved. */
+static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, double min_age_s,
+                                  time_t now, const char *lname, const char *hash, long long size,
+                                  bool *moved)
 {
     struct stat st, hashed;
     char final_name[1024];
+    enum db_status rc = DB_OK;
     *moved = false;
-    int kind = regular_at(input_dir, name, &st);
-    if (kind == 0) /* a symlink or folder took the name: not ours to move */
-        return DB_OK;
-    if (kind < 0) {
-        if (find_in_archive(archive_dir, name, hash, size, final_name, sizeof(final_name))) {
-            log_info("archive", "'%s' was moved before a crash; recording it as '%s'", name,
-                     final_name);
-            return mark_archived(conn, name, hash, final_name);
+    size_t n;
+    char *name = name_decode(lname, &n);
+    char *as = NULL;
+    if (!name_is_plain(name, n)) {
+        if (retry_due(lname)) {
+            log_warn("archive",
+                     "the ledger names '%s', which is not an entry of the hot folder; "
+                     "never touched",
+                     lname);
+            retry_record(lname, false);
         }
-        log_debug("archive", "'%s' is done but not in the hot folder; skipped", name);
-        return DB_OK;
+        goto out;
+    }
+    int kind = regular_at(d->in_fd, name, &st);
+    if (kind == 0) /* a symlink or folder took the name: not ours to move */
+        goto out;
+    if (kind < 0) {
+        if (find_in_archive(d->arc_fd, name, hash, size, final_name, sizeof(final_name))) {
+            as = name_encode(final_name, strlen(final_name));
+            log_info("archive", "'%s' was moved before a crash; recording it as '%s'", lname, as);
+            rc = mark_archived(conn, lname, hash, as);
+            goto out;
+        }
+        log_debug("archive", "'%s' is done but not in the hot folder; skipped", lname);
+        goto out;
     }
     if (difftime(now, st.st_mtime) < min_age_s)
-        return DB_OK;
-    if (st.st_size != size || !has_content(input_dir, name, hash, size, &hashed)) {
-        log_debug("archive", "'%s' has new content since it was loaded; left in place", name);
-        return DB_OK;
+        goto out;
+    if (st.st_size != size || !has_content(d->in_fd, name, hash, size, &hashed)) {
+        log_debug("archive", "'%s' has new content since it was loaded; left in place", lname);
+        goto out;
     }
     /* Still the file we hashed? (A writer may have renamed a new one over it meanwhile.) */
-    if (regular_at(input_dir, name, &st) != 1 || st.st_ino != hashed.st_ino ||
+    if (regular_at(d->in_fd, name, &st) != 1 || st.st_ino != hashed.st_ino ||
         st.st_dev != hashed.st_dev || st.st_size != hashed.st_size ||
         st.st_mtim.tv_sec != hashed.st_mtim.tv_sec || st.st_mtim.tv_nsec != hashed.st_mtim.tv_nsec)
-        return DB_OK;
-    if (fs_move_durable(input_dir, name, archive_dir, final_name, sizeof(final_name)) < 0) {
-        log_warn("archive", "'%s' stays in the hot folder; will retry", name);
-        return DB_OK;
+        goto out;
+    if (!retry_due(lname))
+        goto out;
+    if (fs_move_durable_at(d->in_fd, d->input_dir, name, d->arc_fd, d->archive_dir, final_name,
+                           sizeof(final_name)) < 0) {
+        log_warn("archive", "'%s' stays in the hot folder; next try in a minute", lname);
+        retry_record(lname, false);
+        goto out;
     }
-    enum db_status rc = mark_archived(conn, name, hash, final_name);
+    retry_record(lname, true);
+    /* The entry that moved must be the one whose content was checked (on the same filesystem
+     * the inode is kept; a copy has the checked size and content by construction). */
+    if (regular_at(d->arc_fd, final_name, &st) != 1 || st.st_size != hashed.st_size ||
+        (st.st_dev == hashed.st_dev && st.st_ino != hashed.st_ino)) {
+        log_warn("archive",
+                 "'%s' was replaced while being archived; '%s' in the archive is "
+                 "not recorded",
+                 lname, final_name);
+        goto out;
+    }
+    as = name_encode(final_name, strlen(final_name));
+    rc = mark_archived(conn, lname, hash, as);
     if (rc == DB_OK) {
         *moved = true;
-        log_debug("archive", "archived '%s' as '%s'", name, final_name);
+        log_debug("archive", "archived '%s' as '%s'", lname, as);
     }
+out:
+    free(as);
+    free(name);
     return rc;
 }
 
@@ -162,11 +211,32 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
                             double min_age_s, long *moved)
 {
     *moved = 0;
+    if (fs_mkdir_p(archive_dir) < 0)
+        return DB_OK; /* reported; the next pass tries again */
+    struct archive_dirs d = {
+        .in_fd = open(input_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+        .arc_fd = open(archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+        .input_dir = input_dir,
+        .archive_dir = archive_dir,
+    };
+    if (d.in_fd < 0 || d.arc_fd < 0) {
+        const char *dir = d.in_fd < 0 ? input_dir : archive_dir;
+        if (retry_due(dir)) {
+            log_error("archive", "cannot open folder '%s': %m", dir);
+            retry_record(dir, false);
+        }
+        if (d.in_fd >= 0)
+            close(d.in_fd);
+        if (d.arc_fd >= 0)
+            close(d.arc_fd);
+        return DB_OK;
+    }
     time_t now = time(NULL);
     char after_name[1024] = "", after_hash[FILEHASH_HEX_LEN + 1] = "";
     enum db_status st;
     for (;;) {
-        PGresult *res = next_page(conn, after_name, after_hash, &st);
+        PGresult *res = NULL;
+        st = as_db_status(ledger_archive_page(conn, after_name, after_hash, ARCHIVE_PAGE, &res));
         int n = st == DB_OK ? PQntuples(res) : 0;
         for (int i = 0; i < n && st == DB_OK; i++) {
             const char *name = PQgetvalue(res, i, 0);
@@ -175,13 +245,15 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
             snprintf(after_name, sizeof(after_name), "%s", name);
             snprintf(after_hash, sizeof(after_hash), "%s", hash);
             bool one = false;
-            st = archive_one(conn, input_dir, archive_dir, min_age_s, now, name, hash, size, &one);
+            st = archive_one(conn, &d, min_age_s, now, name, hash, size, &one);
             *moved += one;
         }
         PQclear(res);
         if (st != DB_OK || n < ARCHIVE_PAGE)
             break;
     }
+    close(d.in_fd);
+    close(d.arc_fd);
     if (*moved)
         log_info("archive", "archived %ld files", *moved);
     return st;

@@ -9,6 +9,7 @@
 #include "commands.h"
 
 #include "archive.h"
+#include "clock.h"
 #include "db.h"
 #include "signals.h"
 
@@ -41,10 +42,7 @@ int cmd_archive(struct cmd_context *ctx)
             rc = st == DB_OK ? 0 : 1;
             break;
         }
-        for (int i = 0; i < 10 && !signals_stop; i++) {
-            struct timespec ts = {0, 100 * 1000000L};
-            nanosleep(&ts, NULL);
-        }
+        clock_sleep(1.0, &signals_stop);
     }
     if (cfg->once)
         printf("archived %ld files\n", total);

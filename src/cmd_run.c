@@ -17,6 +17,7 @@
 #include "commands.h"
 
 #include "archive.h"
+#include "clock.h"
 #include "db.h"
 #include "generator.h"
 #include "ingest.h"
@@ -42,10 +43,9 @@ struct run_state {
     const struct config *cfg;
     const char *conninfo;
     PGconn *archive_conn; /* the setup's checked connection, handed to the archiver */
-    /* The generator's and ingester's interfaces take these flags as sig_atomic_t. */
-    volatile sig_atomic_t gen_stop; /* generator: stop now */
-    volatile sig_atomic_t drain;    /* time is up: drain and return */
-    atomic_int ingest_done;         /* the ingester has returned */
+    atomic_int gen_stop;    /* generator: stop now */
+    atomic_int drain;       /* time is up: drain and return */
+    atomic_int ingest_done; /* the ingester has returned */
     struct generator_totals gen_totals;
     struct ingest_stats ingest_stats;
     long archived;
@@ -84,12 +84,6 @@ static void *ingest_thread(void *arg)
     return NULL;
 }
 
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
 static void *archive_thread(void *arg)
 {
     struct run_state *rs = arg;
@@ -112,18 +106,12 @@ static void *archive_thread(void *arg)
         if (last)
             break;
         for (int i = 0; i < 10 && !signals_stop && !atomic_load(&rs->ingest_done); i++)
-            nap_ms(100);
+            clock_sleep(0.1, &signals_stop);
     }
     PQfinish(conn);
     return NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int cmd_run(struct cmd_context *ctx)
 {
@@ -142,7 +130,7 @@ int cmd_run(struct cmd_context *ctx)
         {0, generator_thread, "generator", false},
     };
     enum { ING, ARC, GEN, NTHREADS };
-    double t0 = now_s();
+    double t0 = clock_now();
     int rc = 0;
     for (int i = 0; i < NTHREADS; i++) {
         int err = pthread_create(&threads[i].id, NULL, threads[i].fn, &rs);
@@ -160,16 +148,16 @@ int cmd_run(struct cmd_context *ctx)
         PQfinish(rs.archive_conn);
 
     while (!signals_stop && !atomic_load(&rs.ingest_done) &&
-           (cfg->seconds <= 0 || now_s() - t0 < cfg->seconds))
-        nap_ms(50);
+           (cfg->seconds <= 0 || clock_now() - t0 < cfg->seconds))
+        clock_sleep(0.05, &signals_stop);
     rs.gen_stop = 1;
     if (threads[GEN].started)
         pthread_join(threads[GEN].id, NULL);
     rs.drain = 1;
-    double drain_until = now_s() + DRAIN_GRACE_S;
+    double drain_until = clock_now() + DRAIN_GRACE_S;
     while (!signals_stop && threads[ING].started && !atomic_load(&rs.ingest_done) &&
-           now_s() < drain_until)
-        nap_ms(50);
+           clock_now() < drain_until)
+        clock_sleep(0.05, &signals_stop);
     if (!signals_stop && threads[ING].started && !atomic_load(&rs.ingest_done)) {
         log_warn("run",
                  "the ingester has not drained the folder %.0f s after the end: stopping it; "
@@ -182,7 +170,7 @@ int cmd_run(struct cmd_context *ctx)
     if (threads[ARC].started)
         pthread_join(threads[ARC].id, NULL);
 
-    double secs = now_s() - t0;
+    double secs = clock_now() - t0;
     log_info("run",
              "finished after %.1f s: generated %ld rows in %ld files; loaded %" PRIu64
              " rows, rejected %" PRIu64 ", %" PRIu64 " files done, %ld archived",

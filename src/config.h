@@ -37,6 +37,8 @@ struct config {
     char *event_types;
     long max_row_bytes;
     long max_file_bytes; /* 0 = unlimited */
+    long producer_uid;   /* -1 = the hot folder's owner, checked as root */
+    double settle_time;  /* seconds an unterminated last row must stay unchanged */
     long batch_bytes;
     double rescan_interval;
     double lock_timeout; /* idle_in_transaction_session_timeout, seconds */

@@ -23,6 +23,8 @@
  */
 #include "db.h"
 
+#include "clock.h"
+
 #include "log.h"
 #include "mem.h"
 #include "signals.h"
@@ -62,13 +64,6 @@ static void give_up(void)
 {
     atomic_store(&gave_up_flag, 1);
     signals_request_stop();
-}
-
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 const char *db_sqlstate(const PGresult *res)
@@ -259,17 +254,6 @@ struct failure {
     bool permanent;
 };
 
-/* Sleep up to ms, waking early when *stop is set. */
-static void nap(long ms, volatile sig_atomic_t *stop)
-{
-    while (ms > 0 && !(stop && *stop)) {
-        long step = ms < 100 ? ms : 100;
-        struct timespec ts = {0, step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
-    }
-}
-
 /* Split libpq's verbose connection error into the failure line: the SQLSTATE the server sent
  * (after "SEVERITY:  "), the message, and DETAIL/HINT lines as detail=/hint=. LOCATION lines
  * (source positions in the server) are dropped. Returns the SQLSTATE in state ("" when none). */
@@ -335,7 +319,7 @@ static bool phase_is_encryption(ConnStatusType s)
 /* Start a connection and poll it until it is ready, fails, times out or *stop is set. On failure
  * f says why and whether it is permanent; the PGconn is returned either way (caller finishes). */
 static PGconn *attempt_connect(const char *conninfo, const char *appname,
-                               volatile sig_atomic_t *stop, struct failure *f)
+                               const atomic_int *stop, struct failure *f)
 {
     const char *keys[] = {"dbname", "application_name", NULL};
     const char *vals[] = {conninfo, appname, NULL};
@@ -347,12 +331,12 @@ static PGconn *attempt_connect(const char *conninfo, const char *appname,
     PQsetErrorVerbosity(conn, PQERRORS_VERBOSE); /* puts the server's SQLSTATE in the message */
     ConnStatusType phase = PQstatus(conn);
     PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
-    double deadline = now_s() + CONNECT_TIMEOUT_S;
+    double deadline = clock_now() + CONNECT_TIMEOUT_S;
     bool timed_out = false;
     while (phase != CONNECTION_BAD && ps != PGRES_POLLING_OK && ps != PGRES_POLLING_FAILED) {
         if (stop && *stop)
             break;
-        if (now_s() > deadline) {
+        if (clock_now() > deadline) {
             timed_out = true;
             break;
         }
@@ -485,7 +469,7 @@ static int setup_session(PGconn *conn, double lock_timeout_s, struct failure *f)
 }
 
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
-                   volatile sig_atomic_t *stop)
+                   const atomic_int *stop)
 {
     char err[256];
     if (db_conninfo_check(conninfo, err, sizeof(err)) < 0) {
@@ -501,7 +485,7 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
     snprintf(appname, sizeof(appname), "sluice-%s", component);
     char *shown = db_redact(conninfo);
     long backoff_ms = BACKOFF_FIRST_MS;
-    double t0 = now_s();
+    double t0 = clock_now();
     PGconn *result = NULL;
     struct failure f;
     buf_init(&f.msg);
@@ -526,7 +510,7 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
             give_up();
             break;
         }
-        double waited = now_s() - t0;
+        double waited = clock_now() - t0;
         if (max_wait_s > 0 && waited >= max_wait_s) {
             log_error(component,
                       "giving up after %.1f s without PostgreSQL (%s), --max-wait %g: %s", waited,
@@ -539,7 +523,7 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
             wait_ms = (long)((max_wait_s - waited) * 1000) + 1;
         log_warn(component, "%s PostgreSQL (%s), attempt %u, retrying in %ld ms: %s", doing, shown,
                  attempt, wait_ms, f.msg.data);
-        nap(wait_ms, stop);
+        clock_sleep((double)(wait_ms) / 1000, stop);
         backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
     }
     buf_release(&f.msg);

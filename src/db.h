@@ -9,6 +9,7 @@
 
 #include <libpq-fe.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -46,7 +47,7 @@ int db_conninfo_check(const char *conninfo, char *err, size_t errlen);
  * is logged once as one line, makes db_gave_up() true and asks the whole process to stop
  * (signals_request_stop: every loop winds down); NULL is returned then and when *stop is set. */
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
-                   volatile sig_atomic_t *stop);
+                   const atomic_int *stop);
 
 /* Check that the session's role holds every privilege `need` requires. 0, or -1 after logging
  * one line that names each missing GRANT (db_gave_up() is then true). */

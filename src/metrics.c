@@ -1,26 +1,36 @@
 /*
  * metrics.c - write the ingester's counters in the Prometheus text exposition format.
  *
- * The file is replaced atomically, so a reader always sees one consistent set. Writing it is
- * best effort: a failure is logged at debug level and loading goes on.
+ * The file is replaced atomically, so a reader always sees one consistent set. The temporary
+ * is opened with fs_open_private() (0600, never through a symlink or into a planted file) and
+ * renamed relative to the folder's descriptor, so the checkpoint folder cannot be used to make
+ * sluice write elsewhere. Writing it is best effort: a failure is logged at debug level and
+ * loading goes on.
  */
 #include "metrics.h"
 
+#include "fsutil.h"
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 void metrics_write(const char *dir, const struct metrics *m)
 {
-    char tmp[4096], path[4096];
-    snprintf(tmp, sizeof(tmp), "%s/.metrics.prom.tmp", dir);
-    snprintf(path, sizeof(path), "%s/metrics.prom", dir);
-    FILE *f = fopen(tmp, "w");
+    int dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int fd =
+        dirfd < 0 ? -1 : fs_open_private(dirfd, ".metrics.prom.tmp", O_WRONLY | O_CREAT | O_TRUNC);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
     if (!f) {
-        log_debug("metrics", "cannot write '%s': %s", tmp, strerror(errno));
+        log_debug("metrics", "cannot write '%s/.metrics.prom.tmp': %s", dir, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        if (dirfd >= 0)
+            close(dirfd);
         return;
     }
     struct {
@@ -46,6 +56,7 @@ void metrics_write(const char *dir, const struct metrics *m)
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
         fprintf(f, "# HELP %s %s\n# TYPE %s %s\n%s %.17g\n", rows[i].name, rows[i].help,
                 rows[i].name, rows[i].type, rows[i].name, rows[i].value);
-    if (fclose(f) != 0 || rename(tmp, path) != 0)
-        log_debug("metrics", "cannot write '%s': %s", path, strerror(errno));
+    if (fclose(f) != 0 || renameat(dirfd, ".metrics.prom.tmp", dirfd, "metrics.prom") != 0)
+        log_debug("metrics", "cannot write '%s/metrics.prom': %s", dir, strerror(errno));
+    close(dirfd);
 }

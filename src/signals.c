@@ -11,12 +11,12 @@
 
 #include <string.h>
 
-volatile sig_atomic_t signals_stop;
+atomic_int signals_stop;
 
 static void on_stop(int sig)
 {
     (void)sig;
-    signals_stop = 1;
+    atomic_store(&signals_stop, 1);
 }
 
 int signals_install(void)
@@ -38,5 +38,5 @@ int signals_install(void)
 
 void signals_request_stop(void)
 {
-    signals_stop = 1;
+    atomic_store(&signals_stop, 1);
 }
