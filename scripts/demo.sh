@@ -27,12 +27,13 @@ stop_cluster() {
 }
 trap stop_cluster EXIT
 
+# Two roles: the owner (made by `db start`, which also creates the schema and the GRANTs) for the
+# queries below, the least-privilege ingest role for the pipeline.
 conninfo=$("$SLUICE" db start --pg-dir "$PG_DIR")
+ingest_conninfo=$("$SLUICE" db ingest-url --pg-dir "$PG_DIR")
 q() { psql -X -d "$conninfo" -v ON_ERROR_STOP=1 "$@"; }
 value() { q -Atq -c "$1"; }
 
-# The schema, in case `run` never got as far as making it; it is idempotent.
-q -q -f sql/postgres_setup.sql >/dev/null
 started_at=$(value "SELECT now()")
 
 echo "demo: running the pipeline for ${SECONDS_TO_RUN}s (Ctrl-C to end it early)"
@@ -40,7 +41,7 @@ interrupted=0
 trap 'interrupted=1' INT
 t0=$EPOCHREALTIME
 run_rc=0
-"$SLUICE" run --db "$conninfo" --seconds "$SECONDS_TO_RUN" --min-age "${DEMO_MIN_AGE:-5}" \
+"$SLUICE" run --db "$ingest_conninfo" --create-dirs --drain-archive --seconds "$SECONDS_TO_RUN" --min-age "${DEMO_MIN_AGE:-5}" \
     --rate "${DEMO_RATE:-100}" --bad-ratio "${DEMO_BAD_RATIO:-0.02}" "$@" ||
     run_rc=$?
 t1=$EPOCHREALTIME

@@ -61,8 +61,9 @@ static const struct option_spec options[] = {
      CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB, 0, 1e9, 0,
      "give up (exit 1) when PostgreSQL stays unreachable this long; default 0 = never, 300 with "
      "--once"},
-    {"ingest-role", "NAME", "SLUICE_INGEST_ROLE", "sluice_ingest", OPT_STR, F(ingest_role), CMD_DB,
-     0, 0, 0, "the least-privilege role 'db setup' prints GRANTs for and 'db start' creates"},
+    {"ingest-role", "NAME", "SLUICE_INGEST_ROLE", "sluice_ingest", OPT_STR, F(ingest_role),
+     CMD_DB | CMD_RUN, 0, 0, 0,
+     "the least-privilege role 'db setup' prints GRANTs for and 'db start' creates"},
     {"pg-listen", "ADDRESSES", "PG_LISTEN", NULL, OPT_STR, F(pg_listen), CMD_DB, 0, 0, 0,
      "embedded cluster: also listen on these TCP addresses (scram-sha-256); default none"},
     {"data-dir", "DIR", "DATA_DIR", "data", OPT_STR, F(data_dir), ALL, 0, 0, 0,

@@ -579,8 +579,10 @@ static void grants_format(struct buf *b, const bool *selected, const struct gran
         while (j < NGRANTS && grants[j].kind == grants[i].kind &&
                (grants[j].object == grants[i].object ||
                 (grants[j].object && grants[i].object &&
-                 strcmp(grants[j].object, grants[i].object) == 0)))
-            any = any || selected[j++];
+                 strcmp(grants[j].object, grants[i].object) == 0))) {
+            any = any || selected[j];
+            j++;
+        }
         if (any) {
             if (b->len)
                 buf_printf(b, "%s", sep);

@@ -48,30 +48,35 @@ expect_match "and the server's message is kept" "$ERR" 'database "no_such_db" do
 attempt "${ING[@]}" --db "$SOCK dbname=ecommerce_db user=no_such_role"
 permanent "a role that does not exist" "(28000)"
 
-# A role without CREATE on schema public (the PostgreSQL 15 default) in a database without the
-# schema: 42501, with a hint that names `sluice db setup`.
-psql_q "CREATE ROLE weak LOGIN"
-psql_q "CREATE DATABASE fresh"
-attempt "${ING[@]}" --db "$SOCK dbname=fresh user=weak"
+# The cluster's superuser (peer-mapped to us): what a DBA would do.
+psql_admin() { PGUSER=$([ "$(id -u)" = 0 ] && echo postgres || id -un) psql_q "$1"; }
+
+# The ingest role has no CREATE on schema public (the PostgreSQL 15 default): in a database
+# without the schema that is 42501, with a hint that names `sluice db setup`.
+psql_admin "CREATE DATABASE fresh"
+attempt "${ING[@]}" --db "$SOCK dbname=fresh user=sluice_ingest"
 permanent "no privilege to create the schema" "(42501)"
 expect_match "the hint names sluice db setup" "$(grep ' ERROR ' <<<"$ERR")" \
     "hint=the schema is missing or older than this sluice and this role may not create it: run 'sluice db setup'"
 
 # The schema is current but the role lacks grants: the line names each GRANT to run.
-capture "$SLUICE_BIN" "${ING[@]}" --db "$SLUICE_DB"
-expect_eq "the owner creates the schema" "$RC" 0
-psql_q "GRANT SELECT, INSERT, UPDATE ON ingest_files TO weak; GRANT SELECT ON user_activity TO weak"
-attempt "${ING[@]}" --db "$SOCK dbname=ecommerce_db user=weak"
+psql_q "REVOKE INSERT ON user_activity, user_activity_errors FROM sluice_ingest"
+psql_q "REVOKE USAGE ON SEQUENCE user_activity_errors_error_id_seq FROM sluice_ingest"
+attempt "${ING[@]}" --db "$SOCK dbname=ecommerce_db user=sluice_ingest"
 permanent "missing grants" "lacks privileges sluice needs (42501)"
 expect_match "the line names the missing GRANTs exactly" "$(grep ' ERROR ' <<<"$ERR")" \
-    'hint=as the owner role run: GRANT INSERT ON TABLE user_activity TO "weak"; GRANT INSERT ON TABLE user_activity_errors TO "weak"; GRANT USAGE ON SEQUENCE user_activity_errors_error_id_seq TO "weak";'
+    'hint=as the owner role run: GRANT INSERT ON TABLE user_activity TO "sluice_ingest"; GRANT INSERT ON TABLE user_activity_errors TO "sluice_ingest"; GRANT USAGE ON SEQUENCE user_activity_errors_error_id_seq TO "sluice_ingest";'
 check "and not one it holds" bash -c "! grep -q 'ON TABLE ingest_files' <<<'$ERR'"
 attempt archive --once --input-dir "$D/input" --archive-dir "$D/archive" \
-    --db "$SOCK dbname=ecommerce_db user=weak"
+    --db "$SOCK dbname=ecommerce_db user=sluice_ingest"
 expect_eq "the archiver needs less: it runs with those grants" "$RC" 0
+psql_q "GRANT INSERT ON user_activity, user_activity_errors TO sluice_ingest"
+psql_q "GRANT USAGE ON SEQUENCE user_activity_errors_error_id_seq TO sluice_ingest"
+attempt "${ING[@]}" --db "$SOCK dbname=ecommerce_db user=sluice_ingest"
+expect_eq "once granted, the ingest role ingests" "$RC" 0
 
 # A schema newer than this binary.
-psql_q "CREATE DATABASE newer"
+psql_admin "CREATE DATABASE newer OWNER myuser"
 capture "$SLUICE_BIN" "${ING[@]}" --db "$SOCK dbname=newer user=myuser"
 PGDATABASE=newer psql_q "COMMENT ON TABLE ingest_files IS 'sluice schema 99'"
 attempt "${ING[@]}" --db "$SOCK dbname=newer user=myuser"
@@ -106,6 +111,23 @@ expect_match "and connects when the server is back" "$(cat "$WORK/svc.log")" "wa
 kill -TERM "$svc"
 wait "$svc"
 expect_eq "then stops cleanly on SIGTERM" "$?" 0
+
+# Over TCP (--pg-listen: scram-sha-256): a wrong password, no password, SSL required of a server
+# without SSL.
+pg_stop >/dev/null
+pg_start --pg-listen 127.0.0.1 >/dev/null
+psql_admin "ALTER ROLE sluice_ingest PASSWORD 'right-one'"
+TCP="host=127.0.0.1 port=$PG_PORT dbname=ecommerce_db user=sluice_ingest"
+attempt "${ING[@]}" --db "$TCP password=wrong-one"
+permanent "a wrong password" "(28P01)"
+expect_match "the server's message is kept" "$ERR" 'password authentication failed for user "sluice_ingest"'
+check "the password is not logged" bash -c "! grep -q wrong-one <<<'$ERR'"
+attempt "${ING[@]}" --db "$TCP"
+permanent "no password" "no password supplied"
+attempt "${ING[@]}" --db "$TCP password=right-one sslmode=require"
+permanent "SSL required of a server without SSL" "server does not support SSL"
+attempt "${ING[@]}" --db "$TCP" --pg-password right-one
+expect_eq "the right password over TCP works" "$RC" 0
 
 # run --seconds ends on time with the database away.
 attempt run --db "host=$PG_DIR port=1 dbname=ecommerce_db" --data-dir "$WORK/run" --seconds 2
