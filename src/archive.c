@@ -17,6 +17,7 @@
 #include "filehash.h"
 #include "fsutil.h"
 #include "log.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -182,6 +183,7 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
         if (st != DB_OK || n < ARCHIVE_PAGE)
             break;
     }
+    metrics_add_files(METRICS_FILE_ARCHIVED, (uint64_t)*moved);
     if (*moved)
         log_info("archive", "archived %ld files", *moved);
     return st;

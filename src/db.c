@@ -18,6 +18,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -69,9 +70,13 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
     if (lost) {
         log_warn("db", "%s: connection problem (%s): %s", what, *state ? state : "no sqlstate",
                  msg);
+        metrics_set_db_up(false);
+        metrics_note_error(what, msg);
         return DB_RETRY;
     }
     /* A unique violation is expected data, handled by the caller (duplicate_event_id). */
+    if (strcmp(state, "23505") != 0)
+        metrics_note_error(what, msg);
     log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db",
            "%s failed (%s): %s", what, *state ? state : "no sqlstate", msg);
     return DB_FATAL;
@@ -119,6 +124,7 @@ static void nap(long ms, volatile sig_atomic_t *stop)
         long step = ms < 100 ? ms : 100;
         struct timespec ts = {0, step * 1000000L};
         nanosleep(&ts, NULL);
+        metrics_watchdog_tick(); /* waiting for the server is alive, not stuck */
         ms -= step;
     }
 }
@@ -165,6 +171,7 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
             enum db_status st = setup_session(conn, lock_timeout_s);
             if (st == DB_OK) {
                 log_info(component, "connected to PostgreSQL (%s)", shown);
+                metrics_set_db_up(true);
                 free(shown);
                 return conn;
             }
@@ -174,6 +181,8 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
             log_warn(component,
                      "cannot connect to PostgreSQL (%s), attempt %u, retrying in %ld ms: %s", shown,
                      attempt, backoff_ms, msg);
+            metrics_set_db_up(false);
+            metrics_note_error(component, msg);
         }
         PQfinish(conn);
         nap(backoff_ms, stop);

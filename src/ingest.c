@@ -96,7 +96,6 @@ struct shared {
     pthread_mutex_t mu;
     struct ingest_stats *stats;
     uint64_t reconnects;
-    size_t queued[MAX_WORKERS];
     double last_batch_s, last_commit_unixtime, metrics_written_at;
 };
 
@@ -124,6 +123,7 @@ struct ingest {
     size_t nbf, bfcap;
     uint64_t batch_in_bytes; /* input bytes taken into the current batch */
     bool staging;
+    double pending_published; /* when this worker last gave metrics its queue */
     unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
     struct idset *batch_ids;  /* event_ids sent in this batch */
 };
@@ -264,6 +264,7 @@ static bool prepare_file(struct ingest *ig, struct file_entry *e, struct batch_f
                           : S_ISDIR(st.st_mode)  ? "a directory is never read"
                           : S_ISFIFO(st.st_mode) ? "a FIFO is never read"
                                                  : "not a regular file");
+        metrics_add_files(METRICS_FILE_IGNORED, 1);
         e->finished = true;
         e->dev = 0;
         return false;
@@ -520,6 +521,7 @@ static void reject_file(struct ingest *ig, struct batch_file *bf, const struct c
         row = &empty;
     }
     schema_encode_reject(ig->schema, row, v, bf->e->name, &ig->rej);
+    metrics_batch_reject(v->code, 1);
     bf->rejected++;
     bf->action = BF_QUARANTINE;
     bf->end_offset = (uint64_t)bf->st.st_size;
@@ -601,6 +603,7 @@ static void take_row(struct ingest *ig, size_t file_idx, struct batch_file *bf,
     } else {
         ig->copy.len = mark;
         schema_encode_reject(ig->schema, row, &v, bf->e->name, &ig->rej);
+        metrics_batch_reject(v.code, 1);
         bf->rejected++;
     }
 }
@@ -833,6 +836,7 @@ static enum batch_result run_batch(struct ingest *ig)
     buf_reset(&ig->rej);
     idset_clear(ig->batch_ids);
     ig->batch_in_bytes = 0;
+    metrics_batch_begin();
 
     r = status_to_result(db_exec(ig->conn, "BEGIN", "BEGIN"));
     if (r != BATCH_OK)
@@ -974,35 +978,42 @@ static void requeue_batch(struct ingest *ig)
         queue_push_front(ig, ig->bf[i].e);
 }
 
+/* Give metrics this worker's queue (files, bytes, oldest mtime) about once a second, and
+ * rewrite CHECKPOINT_DIR/metrics.prom at most once a second for all workers. */
 static void write_metrics(struct ingest *ig, bool force)
 {
-    struct shared *sh = ig->sh;
     double now = now_s();
-    pthread_mutex_lock(&sh->mu);
-    sh->queued[ig->worker] = ig->qlen;
-    if (force || now - sh->metrics_written_at >= 1.0) {
-        sh->metrics_written_at = now;
-        struct metrics m = {
-            .batches = sh->stats->batches,
-            .files_done = sh->stats->files_done,
-            .files_quarantined = sh->stats->files_quarantined,
-            .rows_loaded = sh->stats->rows_loaded,
-            .rows_rejected = sh->stats->rows_rejected,
-            .reconnects = sh->reconnects,
-            .last_batch_seconds = sh->last_batch_s,
-            .last_commit_unixtime = sh->last_commit_unixtime,
-        };
-        for (unsigned k = 0; k < ig->nworkers; k++)
-            m.queue_files += sh->queued[k];
-        metrics_write(ig->o->checkpoint_dir, &m);
+    metrics_watchdog_tick();
+    if (force || ig->qlen == 0 || now - ig->pending_published >= 1.0) {
+        ig->pending_published = now;
+        uint64_t bytes = 0;
+        double oldest = 0;
+        for (size_t i = 0; i < ig->qlen; i++) {
+            struct stat st;
+            if (fstatat(ig->dirfd, ig->queue[ig->qhead + i]->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+                continue;
+            bytes += (uint64_t)st.st_size;
+            double mt = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+            if (oldest == 0 || mt < oldest)
+                oldest = mt;
+        }
+        metrics_set_pending(ig->worker, ig->qlen, bytes, oldest);
     }
+    struct shared *sh = ig->sh;
+    pthread_mutex_lock(&sh->mu);
+    bool due = force || now - sh->metrics_written_at >= 1.0;
+    if (due)
+        sh->metrics_written_at = now;
     pthread_mutex_unlock(&sh->mu);
+    if (due)
+        metrics_write(ig->o->checkpoint_dir);
 }
 
 /* After COMMIT: account, and move what needs moving. Returns files that made progress. */
 static size_t after_commit(struct ingest *ig, double t0)
 {
     long loaded = 0, rejected = 0;
+    uint64_t bytes_read = 0;
     size_t files = 0, progressed = 0, done = 0, quarantined = 0;
     for (size_t i = ig->nbf; i-- > 0;) {
         struct batch_file *bf = &ig->bf[i];
@@ -1036,6 +1047,12 @@ static size_t after_commit(struct ingest *ig, double t0)
             }
             break;
         }
+        if (bf->action == BF_LOAD && bf->at_eof)
+            metrics_observe_commit_latency((double)bf->st.st_mtim.tv_sec +
+                                           (double)bf->st.st_mtim.tv_nsec / 1e9);
+        if (bf->action == BF_LOAD || bf->action == BF_QUARANTINE)
+            bytes_read += bf->end_offset - bf->start_offset;
+        metrics_batch_reject(REJECT_DUPLICATE_EVENT_ID, (uint64_t)bf->duplicates);
         loaded += bf->sent - bf->duplicates;
         rejected += bf->rejected + bf->duplicates;
     }
@@ -1054,6 +1071,9 @@ static size_t after_commit(struct ingest *ig, double t0)
     sh->last_batch_s = ms / 1000;
     sh->last_commit_unixtime = (double)time(NULL);
     pthread_mutex_unlock(&sh->mu);
+    metrics_batch_commit((uint64_t)loaded, (uint64_t)(loaded + rejected), bytes_read, ms / 1000);
+    metrics_add_files(METRICS_FILE_DONE, done);
+    metrics_add_files(METRICS_FILE_QUARANTINED, quarantined);
     write_metrics(ig, false);
     if (files)
         log_info(ig->component,
@@ -1069,6 +1089,7 @@ static void reconnect(struct ingest *ig)
     pthread_mutex_lock(&ig->sh->mu);
     ig->sh->reconnects++;
     pthread_mutex_unlock(&ig->sh->mu);
+    metrics_add_reconnect();
     PQfinish(ig->conn);
     ig->conn = db_connect(ig->o->conninfo, ig->component, ig->o->lock_timeout, ig->stop);
 }
@@ -1113,6 +1134,7 @@ static void process_batch(struct ingest *ig)
             ig->staging_batches = STAGING_STICKY_BATCHES;
             continue;
         }
+        metrics_add_retry();
         if (r == BATCH_RETRY || !db_alive(ig->conn)) {
             if (*ig->stop) {
                 requeue_batch(ig);
@@ -1218,8 +1240,10 @@ static void *worker_run(void *arg)
     const struct ingest_options *o = ig->o;
     struct watch_names names = {0};
     bool drained_check = false;
+    metrics_watchdog_begin(ig->component);
     ig->conn = db_connect(o->conninfo, ig->component, o->lock_timeout, ig->stop);
     while (!*ig->stop) {
+        write_metrics(ig, false);
         if (!ig->conn) {
             ig->conn = db_connect(o->conninfo, ig->component, o->lock_timeout, ig->stop);
             continue;
@@ -1245,6 +1269,8 @@ static void *worker_run(void *arg)
         }
     }
     watch_names_release(&names);
+    metrics_set_pending(ig->worker, ig->qlen, 0, 0);
+    metrics_watchdog_end();
     return NULL;
 }
 

@@ -5,6 +5,8 @@
  */
 #include "commands.h"
 
+#include "metrics.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -35,6 +37,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    metrics_init();
     if (argc < 2) {
         usage(stderr);
         return 2;
