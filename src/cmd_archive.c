@@ -9,8 +9,10 @@
 
 #include "archive.h"
 #include "config.h"
+#include "http.h"
 #include "db.h"
 #include "log.h"
+#include "metrics.h"
 #include "signals.h"
 
 #include <stdio.h>
@@ -40,8 +42,12 @@ int cmd_archive(int argc, char **argv)
     double lock_timeout = cfg.lock_timeout > 0 ? cfg.lock_timeout : 60;
     PGconn *conn = NULL;
     long total = 0;
-    rc = 0;
-    while (!signals_stop) {
+    struct http *http = NULL;
+    struct http_options ho = {.listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
+    rc = http_start(&ho, &http) < 0 ? 1 : 0;
+    metrics_watchdog_begin("archive");
+    while (!signals_stop && rc == 0) {
+        metrics_watchdog_tick();
         if (!db_alive(conn)) {
             /* Lost or never had: reconnect with backoff, never exit on a lost connection. */
             PQfinish(conn);
@@ -63,6 +69,8 @@ int cmd_archive(int argc, char **argv)
     }
     if (cfg.once)
         printf("archived %ld files\n", total);
+    metrics_watchdog_end();
+    http_stop(http);
     PQfinish(conn);
     free(conninfo);
     config_release(&cfg);

@@ -4,6 +4,7 @@
 #include "commands.h"
 
 #include "config.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
 #include "signals.h"
@@ -69,8 +70,11 @@ int cmd_ingest(int argc, char **argv)
     char *conninfo = config_conninfo(&cfg);
     struct ingest_options o;
     cmd_ingest_options(&cfg, conninfo, &o);
+    struct http *http = NULL;
+    struct http_options ho = {.listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
     struct ingest_stats stats;
-    rc = ingest_run(&o, &signals_stop, &stats) == 0 ? 0 : 1;
+    rc = http_start(&ho, &http) == 0 && ingest_run(&o, &signals_stop, &stats) == 0 ? 0 : 1;
+    http_stop(http);
     free(conninfo);
     config_release(&cfg);
     log_close();

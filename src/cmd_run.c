@@ -17,8 +17,10 @@
 #include "config.h"
 #include "db.h"
 #include "generator.h"
+#include "http.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "pgcluster.h"
 #include "signals.h"
 
@@ -86,7 +88,9 @@ static void *archive_thread(void *arg)
 {
     struct run_state *rs = arg;
     PGconn *conn = NULL;
+    metrics_watchdog_begin("archive");
     for (;;) {
+        metrics_watchdog_tick();
         bool last = rs->ingest_done; /* read before the pass: one more pass after the ingester */
         if (signals_stop)
             break;
@@ -106,6 +110,7 @@ static void *archive_thread(void *arg)
             nap_ms(100);
     }
     PQfinish(conn);
+    metrics_watchdog_end();
     return NULL;
 }
 
@@ -144,6 +149,16 @@ int cmd_run(int argc, char **argv)
         log_info("run", "using the embedded PostgreSQL cluster in '%s'", cfg.pg_dir);
     }
 
+    struct http *http = NULL;
+    struct http_options ho = {.listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
+    if (http_start(&ho, &http) < 0) {
+        if (started_embedded)
+            pgcluster_stop(&cfg, false);
+        free(conninfo);
+        config_release(&cfg);
+        return 1;
+    }
+
     struct run_state rs = {.cfg = &cfg, .conninfo = conninfo};
     pthread_t gen, ing, arc;
     double t0 = now_s();
@@ -166,6 +181,7 @@ int cmd_run(int argc, char **argv)
              secs, rs.gen_totals.rows, rs.gen_totals.files, rs.ingest_stats.rows_loaded,
              rs.ingest_stats.rows_rejected, rs.ingest_stats.files_done, rs.archived);
     rc = (rs.gen_rc == 0 && rs.ingest_rc == 0) ? 0 : 1;
+    http_stop(http);
     if (started_embedded && pgcluster_stop(&cfg, false) < 0)
         rc = 1;
     free(conninfo);

@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "http.h"
 #include "mem.h"
 
 #include <errno.h>
@@ -69,6 +70,10 @@ static const struct option_spec options[] = {
      "also append logs to DIR/sluice.log"},
     {"log-level", "LEVEL", "LOG_LEVEL", "info", OPT_STR, F(log_level), ALL, 0, 0, 0,
      "debug, info, warn or error"},
+    {"listen", "ADDR:PORT", "SLUICE_LISTEN", NULL, OPT_STR, F(listen), CMD_INGEST | CMD_ARCHIVE,
+     0, 0, 0, "serve /metrics, /healthz, /readyz and the dashboard here (default off)"},
+    {"listen", "ADDR:PORT", "SLUICE_LISTEN", HTTP_DEFAULT_LISTEN, OPT_STR, F(listen), CMD_RUN, 0,
+     0, 0, "serve /metrics, /healthz, /readyz and the dashboard here ('off' for none)"},
     {"once", NULL, NULL, NULL, OPT_BOOL, F(once), CMD_INGEST | CMD_ARCHIVE, 0, 0, 0,
      "process what is there (and what arrives meanwhile), then exit"},
     {"event-types", "LIST", "EVENT_TYPES", "view,purchase", OPT_STR, F(event_types),

@@ -26,6 +26,7 @@ struct config {
     char *data_dir;
     char *input_dir, *temp_dir, *archive_dir, *checkpoint_dir, *error_dir, *log_dir, *pg_dir;
     char *log_level;
+    char *listen; /* --listen ADDR:PORT for the HTTP endpoint; NULL/"off" = none */
 
     /* ingest */
     bool once;
