@@ -1269,7 +1269,7 @@ static void *worker_run(void *arg)
         }
     }
     watch_names_release(&names);
-    metrics_set_pending(ig->worker, ig->qlen, 0, 0);
+    metrics_pending_release(ig->worker);
     metrics_watchdog_end();
     return NULL;
 }

@@ -44,6 +44,7 @@ struct histogram {
 struct pending {
     _Atomic uint64_t files, bytes;
     _Atomic double oldest; /* Unix seconds, 0 = none */
+    _Atomic double updated; /* Unix seconds of the last report, 0 = slot not in use */
 };
 
 struct watchdog_slot {
@@ -59,7 +60,6 @@ static struct {
     _Atomic uint64_t files[METRICS_FILE_STATUS_COUNT];
     struct pending pending[METRICS_MAX_PENDING_SLOTS];
     struct pending extra;
-    _Atomic double pending_at;
     atomic_bool db_up;
     _Atomic double last_error, last_commit;
     struct histogram batch, latency;
@@ -160,7 +160,15 @@ void metrics_set_pending(unsigned slot, uint64_t files, uint64_t bytes, double o
     if (slot >= METRICS_MAX_PENDING_SLOTS)
         return;
     pending_store(&m.pending[slot], files, bytes, oldest_mtime);
-    atomic_store_explicit(&m.pending_at, unix_now(), RELAXED);
+    atomic_store_explicit(&m.pending[slot].updated, unix_now(), RELAXED);
+}
+
+void metrics_pending_release(unsigned slot)
+{
+    if (slot >= METRICS_MAX_PENDING_SLOTS)
+        return;
+    pending_store(&m.pending[slot], 0, 0, 0);
+    atomic_store_explicit(&m.pending[slot].updated, 0, RELAXED);
 }
 
 void metrics_set_pending_extra(uint64_t files, uint64_t bytes, double oldest_mtime)
@@ -170,7 +178,13 @@ void metrics_set_pending_extra(uint64_t files, uint64_t bytes, double oldest_mti
 
 double metrics_pending_updated_at(void)
 {
-    return atomic_load_explicit(&m.pending_at, RELAXED);
+    double oldest = 0;
+    for (int i = 0; i < METRICS_MAX_PENDING_SLOTS; i++) {
+        double t = atomic_load_explicit(&m.pending[i].updated, RELAXED);
+        if (t > 0 && (oldest == 0 || t < oldest))
+            oldest = t;
+    }
+    return oldest;
 }
 
 void metrics_set_db_up(bool up)

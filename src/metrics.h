@@ -47,10 +47,12 @@ void metrics_add_files(enum metrics_file_status status, uint64_t n);
  * oldest mtime (Unix seconds, 0 when none). The age is computed when rendered, so it keeps
  * growing while a loader is stuck waiting for the database. */
 void metrics_set_pending(unsigned slot, uint64_t files, uint64_t bytes, double oldest_mtime);
+/* Loader `slot` has stopped: its figures no longer count. */
+void metrics_pending_release(unsigned slot);
 /* Files that landed in the hot folder after the loaders last reported (the HTTP sampler counts
  * them while the loaders wait for the database). */
 void metrics_set_pending_extra(uint64_t files, uint64_t bytes, double oldest_mtime);
-/* Unix time of the last metrics_set_pending() of any slot. */
+/* Unix time of the least recent metrics_set_pending() among the slots in use (0 = none). */
 double metrics_pending_updated_at(void);
 
 /* ---- the database ------------------------------------------------------------------------------ */
