@@ -9,6 +9,7 @@ int cmd_ingest(int argc, char **argv);
 int cmd_archive(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_db(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* Shared by the commands that log and ingest (defined in cmd_ingest.c). */
 struct config;

@@ -15,6 +15,7 @@ enum config_cmd {
     CMD_ARCHIVE = 1 << 2,
     CMD_RUN = 1 << 3,
     CMD_DB = 1 << 4,
+    CMD_STATUS = 1 << 5,
 };
 
 struct config {
@@ -56,6 +57,10 @@ struct config {
 
     /* db */
     bool fast; /* fsync=off for throwaway clusters */
+
+    /* status */
+    bool json;
+    double max_lag; /* seconds; < 0 = no check */
 };
 
 /* Parse argv (argv[0] is the subcommand name) for the subcommand `cmd` with help text `usage`.

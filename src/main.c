@@ -22,6 +22,7 @@ static const struct command commands[] = {
     {"archive", cmd_archive, "move committed files out of the hot folder"},
     {"run", cmd_run, "generator, ingester and archiver together (the whole pipeline)"},
     {"db", cmd_db, "start, stop or check the embedded PostgreSQL cluster"},
+    {"status", cmd_status, "where the pipeline stands: pending, lag, rates, dead letters"},
 };
 
 static void usage(FILE *out)
