@@ -337,7 +337,7 @@ static void history_json(struct http *h, double since, struct buf *b)
         bool first = true;
         for (size_t i = 0; i < h->ring_len; i++) {
             const struct metrics_sample *s = &h->ring[(h->ring_head + i) % HISTORY_SAMPLES];
-            if (s->t <= since)
+            if (s->t < since + 1e-5) /* since is a t we printed, rounded to 6 places */
                 continue;
             if (!first)
                 buf_putc(b, ',');
@@ -357,7 +357,7 @@ static void history_json(struct http *h, double since, struct buf *b)
             if (col >= 7 && col <= 10 && v[col] < 0)
                 buf_append(b, "null", 4);
             else
-                buf_printf(b, col == 0 ? "%.3f" : "%.6g", v[col]);
+                buf_printf(b, col == 0 ? "%.6f" : "%.6g", v[col]);
         }
         buf_putc(b, ']');
     }
