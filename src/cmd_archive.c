@@ -43,7 +43,8 @@ int cmd_archive(int argc, char **argv)
     PGconn *conn = NULL;
     long total = 0;
     struct http *http = NULL;
-    struct http_options ho = {.listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
+    struct http_options ho = {
+        .listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
     rc = http_start(&ho, &http) < 0 ? 1 : 0;
     metrics_watchdog_begin("archive");
     while (!signals_stop && rc == 0) {

@@ -71,7 +71,8 @@ int cmd_ingest(int argc, char **argv)
     struct ingest_options o;
     cmd_ingest_options(&cfg, conninfo, &o);
     struct http *http = NULL;
-    struct http_options ho = {.listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
+    struct http_options ho = {
+        .listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
     struct ingest_stats stats;
     rc = http_start(&ho, &http) == 0 && ingest_run(&o, &signals_stop, &stats) == 0 ? 0 : 1;
     http_stop(http);

@@ -150,7 +150,8 @@ int cmd_run(int argc, char **argv)
     }
 
     struct http *http = NULL;
-    struct http_options ho = {.listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
+    struct http_options ho = {
+        .listen = cfg.listen, .conninfo = conninfo, .input_dir = cfg.input_dir};
     if (http_start(&ho, &http) < 0) {
         if (started_embedded)
             pgcluster_stop(&cfg, false);

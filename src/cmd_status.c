@@ -197,9 +197,9 @@ static int read_database(PGconn *conn, struct status *st)
         long n = (long)num(res, i, 1);
         st->dead_total += n;
         int c = REJECT_NONE + 1;
-        while (c < REJECT_CODE_COUNT && (PQgetisnull(res, i, 0) ||
-                                         strcmp(PQgetvalue(res, i, 0),
-                                                reject_code_name((enum reject_code)c)) != 0))
+        while (c < REJECT_CODE_COUNT &&
+               (PQgetisnull(res, i, 0) ||
+                strcmp(PQgetvalue(res, i, 0), reject_code_name((enum reject_code)c)) != 0))
             c++;
         if (c < REJECT_CODE_COUNT)
             st->dead[c] += n;
@@ -244,7 +244,8 @@ static void print_json(const struct status *st, const char *input_dir, double no
                    st->dead[c]);
     buf_printf(&b, ",\"other\":%ld}}", st->dead_other);
     if (max_lag >= 0)
-        buf_printf(&b, ",\"max_lag\":%.3f,\"lagging\":%s", max_lag, lag > max_lag ? "true" : "false");
+        buf_printf(&b, ",\"max_lag\":%.3f,\"lagging\":%s", max_lag,
+                   lag > max_lag ? "true" : "false");
     buf_append(&b, "}\n", 2);
     fwrite(b.data, 1, b.len, stdout);
     buf_release(&b);

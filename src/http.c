@@ -98,7 +98,8 @@ static bool probe_db(PGconn **conn, const char *conninfo, char *why, size_t why_
             return false;
         }
     }
-    PGresult *res = PQexec(*conn, "SELECT obj_description(to_regclass('ingest_files'), 'pg_class')");
+    PGresult *res =
+        PQexec(*conn, "SELECT obj_description(to_regclass('ingest_files'), 'pg_class')");
     bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
     if (!ok) {
         char msg[200];
@@ -125,8 +126,8 @@ static void json_field(struct buf *b, const PGresult *res, int row, int col, boo
 
 /* One query's rows as a JSON array of objects; names[i] is column i's key, numeric[i] says
  * whether it goes out unquoted. false when the query failed. */
-static bool rows_json(PGconn *conn, const char *sql, const char *const *names,
-                      const bool *numeric, int ncols, struct buf *b)
+static bool rows_json(PGconn *conn, const char *sql, const char *const *names, const bool *numeric,
+                      int ncols, struct buf *b)
 {
     PGresult *res = PQexec(conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != ncols) {
@@ -281,8 +282,7 @@ static void *sampler_run(void *arg)
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
         until.tv_sec += 1;
-        while (!h->stopping &&
-               pthread_cond_timedwait(&h->wake, &h->mu, &until) != ETIMEDOUT)
+        while (!h->stopping && pthread_cond_timedwait(&h->wake, &h->mu, &until) != ETIMEDOUT)
             ;
     }
     pthread_mutex_unlock(&h->mu);
@@ -326,10 +326,10 @@ static enum MHD_Result reply_text(struct MHD_Connection *c, unsigned status, con
 
 static void history_json(struct http *h, double since, struct buf *b)
 {
-    static const char *const names[] = {"t",           "rows_read",   "rows_loaded",
-                                        "rows_rejected", "bytes_read", "files_pending",
-                                        "bytes_pending", "batch_p50",  "batch_p99",
-                                        "latency_p50", "latency_p99", "db_up"};
+    static const char *const names[] = {
+        "t",          "rows_read",     "rows_loaded",   "rows_rejected",
+        "bytes_read", "files_pending", "bytes_pending", "batch_p50",
+        "batch_p99",  "latency_p50",   "latency_p99",   "db_up"};
     enum { NCOL = sizeof(names) / sizeof(names[0]) };
     buf_append(b, "{", 1);
     for (int col = 0; col < NCOL; col++) {
@@ -487,12 +487,12 @@ static struct MHD_Daemon *start_daemon(struct http *h, const struct addrinfo *ai
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
     if (ai->ai_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    return MHD_start_daemon(
-        flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
-        MHD_OPTION_CONNECTION_LIMIT, connection_limit(), MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned)HTTP_IDLE_TIMEOUT, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
-        MHD_OPTION_END);
+    return MHD_start_daemon(flags, 0, NULL, NULL, handle, h, MHD_OPTION_SOCK_ADDR, ai->ai_addr,
+                            MHD_OPTION_CONNECTION_LIMIT, connection_limit(),
+                            MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT,
+                            MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HTTP_CONN_MEMORY,
+                            MHD_OPTION_LISTEN_BACKLOG_SIZE, 64u, MHD_OPTION_EXTERNAL_LOGGER,
+                            mhd_log, NULL, MHD_OPTION_END);
 }
 
 int http_start(const struct http_options *o, struct http **out)
@@ -503,8 +503,7 @@ int http_start(const struct http_options *o, struct http **out)
     char host[256];
     unsigned port;
     if (parse_listen(o->listen, host, sizeof(host), &port) < 0) {
-        log_error("http", "bad --listen '%s': expected ADDR:PORT (e.g. 127.0.0.1:9464)",
-                  o->listen);
+        log_error("http", "bad --listen '%s': expected ADDR:PORT (e.g. 127.0.0.1:9464)", o->listen);
         return -1;
     }
     struct http *h = xcalloc(1, sizeof(*h));

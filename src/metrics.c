@@ -43,7 +43,7 @@ struct histogram {
 
 struct pending {
     _Atomic uint64_t files, bytes;
-    _Atomic double oldest; /* Unix seconds, 0 = none */
+    _Atomic double oldest;  /* Unix seconds, 0 = none */
     _Atomic double updated; /* Unix seconds of the last report, 0 = slot not in use */
 };
 
@@ -76,8 +76,8 @@ static struct {
 static _Thread_local uint64_t batch_rejected[REJECT_CODE_COUNT];
 static _Thread_local int watchdog_index = -1;
 
-static const char *const file_status_names[METRICS_FILE_STATUS_COUNT] = {
-    "done", "quarantined", "archived", "ignored"};
+static const char *const file_status_names[METRICS_FILE_STATUS_COUNT] = {"done", "quarantined",
+                                                                         "archived", "ignored"};
 
 static double unix_now(void)
 {
@@ -389,8 +389,7 @@ void metrics_render(struct buf *out)
     buf_printf(out, "sluice_build_info{version=\"%s\"} 1\n", SLUICE_VERSION);
     gauge(out, "process_start_time_seconds", "Start time of the process since the Unix epoch.",
           m.start_unix);
-    gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.",
-          resident_bytes());
+    gauge(out, "process_resident_memory_bytes", "Resident memory size in bytes.", resident_bytes());
 }
 
 void metrics_write(const char *dir)
@@ -420,7 +419,10 @@ static size_t utf8_len(const unsigned char *s)
 {
     if (s[0] < 0x80)
         return 1;
-    size_t n = (s[0] & 0xE0) == 0xC0 ? 2 : (s[0] & 0xF0) == 0xE0 ? 3 : (s[0] & 0xF8) == 0xF0 ? 4 : 0;
+    size_t n = (s[0] & 0xE0) == 0xC0   ? 2
+               : (s[0] & 0xF0) == 0xE0 ? 3
+               : (s[0] & 0xF8) == 0xF0 ? 4
+                                       : 0;
     if (n == 0 || (n == 2 && s[0] < 0xC2) || (n == 4 && s[0] > 0xF4))
         return 0;
     for (size_t i = 1; i < n; i++)
@@ -471,19 +473,18 @@ void metrics_render_json(struct buf *out)
 {
     double now = unix_now();
     struct totals t = pending_totals();
-    buf_printf(out,
-               "{\"version\":\"%s\",\"now\":%.3f,\"start_time\":%.3f,\"rows_read\":%" PRIu64
-               ",\"rows_loaded\":%" PRIu64 ",\"rows_rejected\":%" PRIu64
-               ",\"bytes_read\":%" PRIu64 ",\"batches\":%" PRIu64 ",\"files_pending\":%" PRIu64
-               ",\"bytes_pending\":%" PRIu64 ",\"oldest_pending_age\":%.3f,\"db_up\":%s"
-               ",\"reconnects\":%" PRIu64 ",\"retries\":%" PRIu64,
-               SLUICE_VERSION, now, m.start_unix, atomic_load_explicit(&m.rows_read, RELAXED),
-               atomic_load_explicit(&m.rows_loaded, RELAXED), rejected_total(),
-               atomic_load_explicit(&m.bytes_read, RELAXED),
-               atomic_load_explicit(&m.batches, RELAXED), t.files_pending, t.bytes_pending,
-               oldest_age(&t, now), metrics_db_up() ? "true" : "false",
-               atomic_load_explicit(&m.reconnects, RELAXED),
-               atomic_load_explicit(&m.retries, RELAXED));
+    buf_printf(
+        out,
+        "{\"version\":\"%s\",\"now\":%.3f,\"start_time\":%.3f,\"rows_read\":%" PRIu64
+        ",\"rows_loaded\":%" PRIu64 ",\"rows_rejected\":%" PRIu64 ",\"bytes_read\":%" PRIu64
+        ",\"batches\":%" PRIu64 ",\"files_pending\":%" PRIu64 ",\"bytes_pending\":%" PRIu64
+        ",\"oldest_pending_age\":%.3f,\"db_up\":%s"
+        ",\"reconnects\":%" PRIu64 ",\"retries\":%" PRIu64,
+        SLUICE_VERSION, now, m.start_unix, atomic_load_explicit(&m.rows_read, RELAXED),
+        atomic_load_explicit(&m.rows_loaded, RELAXED), rejected_total(),
+        atomic_load_explicit(&m.bytes_read, RELAXED), atomic_load_explicit(&m.batches, RELAXED),
+        t.files_pending, t.bytes_pending, oldest_age(&t, now), metrics_db_up() ? "true" : "false",
+        atomic_load_explicit(&m.reconnects, RELAXED), atomic_load_explicit(&m.retries, RELAXED));
     buf_append(out, ",\"last_commit\":", 15);
     json_num(out, atomic_load_explicit(&m.last_commit, RELAXED));
     buf_append(out, ",\"last_error_time\":", 19);

@@ -33,7 +33,7 @@ void metrics_init(void);
 /* ---- a batch, as the loader sees it ------------------------------------------------------------
  * Dead letters are tallied per thread while a batch is built, and counted only when it commits,
  * so a batch that is rolled back and redone is never counted twice. */
-void metrics_batch_begin(void);               /* forget the tally of a previous attempt */
+void metrics_batch_begin(void); /* forget the tally of a previous attempt */
 void metrics_batch_reject(enum reject_code code, uint64_t n); /* n dead letters in this batch */
 /* The batch committed: rows loaded, data rows read and input bytes consumed by it, its duration.
  * Adds the tallied dead letters and stamps the last commit time. */
@@ -55,7 +55,8 @@ void metrics_set_pending_extra(uint64_t files, uint64_t bytes, double oldest_mti
 /* Unix time of the least recent metrics_set_pending() among the slots in use (0 = none). */
 double metrics_pending_updated_at(void);
 
-/* ---- the database ------------------------------------------------------------------------------ */
+/* ---- the database ------------------------------------------------------------------------------
+ */
 void metrics_set_db_up(bool up);
 bool metrics_db_up(void);
 void metrics_add_reconnect(void);
@@ -74,7 +75,8 @@ void metrics_watchdog_end(void);
  * stale thread's name in `who`. */
 bool metrics_watchdog_ok(double max_age, char *who, size_t who_len);
 
-/* ---- output ------------------------------------------------------------------------------------ */
+/* ---- output ------------------------------------------------------------------------------------
+ */
 /* Everything in the Prometheus text exposition format (version 0.0.4). */
 void metrics_render(struct buf *out);
 /* The same figures as one JSON object (no history: the HTTP module adds it). */
