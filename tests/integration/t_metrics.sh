@@ -122,6 +122,26 @@ check "pending back to 0" wait_until 10 metric_is sluice_files_pending 0
 expect_eq "unknown path 404" "$(http_code nothing)" 404
 expect_eq "POST refused" "$(curl -s -o /dev/null -w '%{http_code}' -X POST -d x "${URL}metrics")" 405
 
+# --- where it listens ------------------------------------------------------------------------------
+hostport=${URL#http://}
+hostport=${hostport%/}
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$WORK/empty" \
+    --checkpoint-dir "$WORK/ck2" --error-dir "$WORK/err2" --listen "$hostport"
+expect_eq "a named address in use: exit 1" "$RC" 1
+expect_match "a named address in use: says so" "$ERR" "cannot listen on '$hostport'"
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$WORK/empty" \
+    --checkpoint-dir "$WORK/ck2" --error-dir "$WORK/err2" --listen nonsense
+expect_eq "a bad --listen: exit 1" "$RC" 1
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$WORK/empty" \
+    --checkpoint-dir "$WORK/ck2" --error-dir "$WORK/err2"
+expect_eq "ingest listens only when told" "$(grep -c 'dashboard at' <<<"$ERR")" 0
+capture "$SLUICE_BIN" run --db "$SLUICE_DB" --data-dir "$WORK/run" --seconds 1 --rate 100
+expect_eq "run: exit 0" "$RC" 0
+expect_match "run listens on loopback by default, from port 9464" \
+    "$(grep -o 'dashboard at http://127.0.0.1:94[6-8][0-9]/' <<<"$ERR")" "dashboard at http://127.0.0.1:94"
+capture "$SLUICE_BIN" run --db "$SLUICE_DB" --data-dir "$WORK/run" --seconds 1 --rate 100 --listen off
+expect_eq "run --listen off: no endpoint" "$(grep -c 'dashboard at' <<<"$ERR")" 0
+
 kill -TERM "$ING"
 wait "$ING"
 expect_eq "ingester exits 0 on SIGTERM" "$?" 0
