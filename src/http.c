@@ -28,6 +28,7 @@
 #include <libpq-fe.h>
 #include <microhttpd.h>
 #include <netdb.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@
 #define RECENT_ROWS 20
 #define WATCHDOG_MAX_AGE 120.0
 #define PORT_SEARCH 20
+#define SAMPLER_QUERY_TIMEOUT_MS 2000
 
 extern const char dashboard_html[];
 
@@ -78,6 +80,35 @@ static void one_line(char *dst, size_t n, const char *msg)
     dst[j] = '\0';
 }
 
+/* PQexec with a deadline on our side too: a server that stops answering (SIGSTOP, a hung host)
+ * would leave a plain PQexec waiting forever, and the sampler with it. On timeout the connection
+ * is marked for reconnecting (PQreset at the next probe) and NULL is returned. */
+static PGresult *exec_bounded(PGconn *conn, const char *sql)
+{
+    if (!PQsendQuery(conn, sql))
+        return NULL;
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (!PQconsumeInput(conn))
+            break;
+        if (!PQisBusy(conn)) {
+            PGresult *res = PQgetResult(conn), *extra;
+            while ((extra = PQgetResult(conn)) != NULL)
+                PQclear(extra);
+            return res;
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
+        if (ms >= SAMPLER_QUERY_TIMEOUT_MS)
+            break;
+        struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
+        poll(&pfd, 1, 100);
+    }
+    /* gave up: this connection is in an unknown state, drop it */
+    return NULL;
+}
+
 static PGconn *sampler_connect(const char *conninfo)
 {
     const char *keys[] = {"dbname", "application_name", "connect_timeout", "options", NULL};
@@ -99,8 +130,15 @@ static bool probe_db(PGconn **conn, const char *conninfo, char *why, size_t why_
         }
     }
     PGresult *res =
-        PQexec(*conn, "SELECT obj_description(to_regclass('ingest_files'), 'pg_class')");
+        exec_bounded(*conn, "SELECT obj_description(to_regclass('ingest_files'), 'pg_class')");
     bool ok = PQresultStatus(res) == PGRES_TUPLES_OK;
+    if (!res) {
+        snprintf(why, why_len, "database unreachable: no answer within %d ms",
+                 SAMPLER_QUERY_TIMEOUT_MS);
+        PQfinish(*conn);
+        *conn = NULL;
+        return false;
+    }
     if (!ok) {
         char msg[200];
         one_line(msg, sizeof(msg), PQerrorMessage(*conn));
@@ -129,7 +167,7 @@ static void json_field(struct buf *b, const PGresult *res, int row, int col, boo
 static bool rows_json(PGconn *conn, const char *sql, const char *const *names, const bool *numeric,
                       int ncols, struct buf *b)
 {
-    PGresult *res = PQexec(conn, sql);
+    PGresult *res = exec_bounded(conn, sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK || PQnfields(res) != ncols) {
         PQclear(res);
         return false;
