@@ -16,6 +16,7 @@ use Time::HiRes qw(time sleep);
 
 my ($host, $port, $idle, $seconds) = @ARGV;
 $| = 1;
+$SIG{PIPE} = "IGNORE"; # a server that closes on us is an answer, not a reason to stop
 my @garbage = (
     join('', map { chr(int(rand(256))) } 1 .. 512) . "\r\n\r\n",
     "GET /" . ("A" x 20000) . " HTTP/1.1\r\nHost: x\r\n\r\n",
