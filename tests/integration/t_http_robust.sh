@@ -11,6 +11,17 @@ pg_start
 ulimit -n 4096 2>/dev/null || true
 
 FILES=100
+# rss_bound KB NAME: the 64 MB bound, except in an AddressSanitizer build, whose shadow memory
+# and quarantine are no measure of sluice's (the figure is printed all the same).
+rss_bound() {
+    if ldd "$SLUICE_BIN" | grep -q libasan; then
+        echo "     (AddressSanitizer build: $2 not checked, $(($1 / 1024)) MB)"
+    elif (($1 <= 64 * 1024)); then
+        pass "$2 ($(($1 / 1024)) MB)"
+    else
+        fail "$2" "$(($1 / 1024)) MB"
+    fi
+}
 "$SLUICE_BIN" generate --input-dir "$WORK/data" --temp-dir "$WORK/tmp" --files $FILES \
     --rows-per-file 4000 --interval 0 --bad-ratio 0.05 --seed 31 --log-level warn
 IN=$WORK/in
@@ -71,8 +82,7 @@ awk -v a="$attack_secs" -v p="$peace_secs" 'BEGIN { exit !(a <= 2 * p + 1) }' &&
     fail "loading not stalled" "${attack_secs}s under attack vs ${peace_secs}s in peace"
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ING/status")
 echo "     ingester peak RSS: $((hwm / 1024)) MB"
-((hwm <= 64 * 1024)) && pass "peak RSS within 64 MB ($((hwm / 1024)) MB)" ||
-    fail "peak RSS within 64 MB" "$((hwm / 1024)) MB"
+rss_bound "$hwm" "peak RSS within 64 MB"
 wait "$FLOOD"
 echo "     flood client: $(tail -n 1 "$WORK/flood.out")"
 burst=$(grep -o "burst_answered=[0-9]*" "$WORK/flood.out" | cut -d= -f2)
@@ -87,7 +97,6 @@ expect_eq "rows_loaded_total = count(user_activity)" "$(metric sluice_rows_loade
     "$(psql_q "SELECT count(*) FROM user_activity")"
 expect_eq "healthz 200" "$(http_code healthz)" 200
 hwm=$(awk '/^VmHWM/ { print $2 }' "/proc/$ING/status")
-((hwm <= 64 * 1024)) && pass "peak RSS within 64 MB at the end ($((hwm / 1024)) MB)" ||
-    fail "peak RSS within 64 MB at the end" "$((hwm / 1024)) MB"
+rss_bound "$hwm" "peak RSS within 64 MB at the end"
 stop_ingest attack
 finish
