@@ -13,6 +13,7 @@
 
 #include "db.h"
 #include "fsutil.h"
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 #include "pgcluster.h"
@@ -121,7 +122,9 @@ static int setup_dirs(const struct cmd_context *ctx, unsigned dirs)
     return 0;
 }
 
-int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
+/* The connection string the command's connections use: the embedded cluster's (started when
+ * needed) or the options'. 0, or -1 after logging. */
+static int resolve_conninfo(struct cmd_context *ctx, bool embedded)
 {
     const struct config *c = &ctx->cfg;
     if (embedded && !config_has_db(c)) {
@@ -137,6 +140,14 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
     } else {
         ctx->conninfo = config_conninfo(c);
     }
+    return 0;
+}
+
+int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
+{
+    const struct config *c = &ctx->cfg;
+    if (!ctx->conninfo && resolve_conninfo(ctx, embedded) < 0)
+        return -1;
     char err[256];
     if (db_conninfo_check(ctx->conninfo, err, sizeof(err)) < 0) {
         log_error(ctx->name, "%s", err);
@@ -157,6 +168,8 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
 
 static int teardown(struct cmd_context *ctx, int rc)
 {
+    http_stop(ctx->http);
+    ctx->http = NULL;
     PQfinish(ctx->conn);
     ctx->conn = NULL;
     if (ctx->started_embedded && pgcluster_stop(&ctx->cfg, false) < 0)
@@ -200,6 +213,16 @@ int cmd_main(const struct cmd_def *def, int argc, char **argv)
                  "POSTGRES_PASSWORD_FILE or PGPASSFILE");
     if (def->dirs && setup_dirs(&ctx, def->dirs) < 0)
         return teardown(&ctx, 1);
+    if ((def->setup & CMD_SETUP_DB) &&
+        resolve_conninfo(&ctx, def->setup & CMD_SETUP_EMBEDDED) < 0)
+        return teardown(&ctx, 1);
+    if (def->setup & CMD_SETUP_HTTP) {
+        /* Up before the database: /healthz, /readyz and /metrics matter most while it is not. */
+        struct http_options ho = {
+            .listen = ctx.cfg.listen, .conninfo = ctx.conninfo, .input_dir = ctx.cfg.input_dir};
+        if (http_start(&ho, &ctx.http) < 0)
+            return teardown(&ctx, 1);
+    }
     if (def->setup & CMD_SETUP_DB) {
         int c = cmd_connect(&ctx, def->db_need, def->setup & CMD_SETUP_EMBEDDED);
         if (c != 0)

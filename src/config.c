@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "http.h"
 #include "mem.h"
 
 #include <errno.h>
@@ -38,8 +39,8 @@ struct option_spec {
     const char *help;
 };
 
-#define ALL (CMD_GENERATE | CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB)
-#define DBCMDS (CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB)
+#define ALL (CMD_GENERATE | CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS)
+#define DBCMDS (CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS)
 #define F(field) offsetof(struct config, field)
 
 static const struct option_spec options[] = {
@@ -88,6 +89,10 @@ static const struct option_spec options[] = {
      0, 0, 0,
      "create a missing --input-dir (else an error: a typo must not look like success); run implies "
      "it"},
+    {"listen", "ADDR:PORT", "SLUICE_LISTEN", NULL, OPT_STR, F(listen), CMD_INGEST | CMD_ARCHIVE, 0,
+     0, 0, "serve /metrics, /healthz, /readyz and the dashboard here (default off)"},
+    {"listen", "ADDR:PORT", "SLUICE_LISTEN", HTTP_DEFAULT_LISTEN, OPT_STR, F(listen), CMD_RUN, 0, 0,
+     0, "serve /metrics, /healthz, /readyz and the dashboard here ('off' for none)"},
     {"once", NULL, NULL, NULL, OPT_BOOL, F(once), CMD_INGEST | CMD_ARCHIVE, 0, 0, 0,
      "process what is there (and what arrives meanwhile), then exit"},
     {"event-types", "LIST", "EVENT_TYPES", "view,purchase", OPT_STR, F(event_types),
@@ -129,6 +134,9 @@ static const struct option_spec options[] = {
      "write JSON totals here"},
     {"seconds", "N", "DEMO_SECONDS", "0", OPT_DOUBLE, F(seconds), CMD_RUN, 0, 1e9, 0,
      "stop after N seconds (0 = until SIGTERM/SIGINT)"},
+    {"json", NULL, NULL, NULL, OPT_BOOL, F(json), CMD_STATUS, 0, 0, 0, "print JSON for scripts"},
+    {"max-lag", "SECONDS", NULL, "-1", OPT_DOUBLE, F(max_lag), CMD_STATUS, -1, 1e9, 0,
+     "exit 1 when the oldest pending file is older than this (-1 = no check)"},
     {"fast", NULL, NULL, NULL, OPT_BOOL, F(fast), CMD_DB, 0, 0, 0,
      "fsync=off: a throwaway cluster for tests"},
 };

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* Most files queued at once per worker; the rest of a folder is found by the next listing. */
@@ -32,6 +33,10 @@ void file_queue_request_rescan(struct file_queue *q);
 bool file_queue_listing(const struct file_queue *q);
 
 size_t file_queue_len(const struct file_queue *q);
+/* What is queued: files, their bytes and the oldest mtime (seconds since the epoch, 0 when
+ * none), read with one fstatat per queued file. */
+void file_queue_pending(const struct file_queue *q, uint64_t *files, uint64_t *bytes,
+                        double *oldest_mtime);
 struct file_entry *file_queue_pop(struct file_queue *q);
 void file_queue_push_front(struct file_queue *q, struct file_entry *e);
 void file_queue_push_back(struct file_queue *q, struct file_entry *e);

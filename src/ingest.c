@@ -49,7 +49,6 @@ struct shared {
     pthread_mutex_t mu;
     struct ingest_stats *stats;
     uint64_t reconnects;
-    size_t queued[MAX_WORKERS];
     double last_batch_s, last_commit_unixtime, metrics_written_at;
 };
 
@@ -69,6 +68,7 @@ struct worker {
     struct file_policy policy;
     struct retry_limit *retries; /* error-folder moves that failed */
     size_t max_files;            /* files (so descriptors) one batch may hold */
+    double pending_published;    /* when this worker last gave metrics its queue */
 };
 
 /* Move a file the engine will not load to the error folder. A move that fails (a name too
@@ -125,6 +125,7 @@ static enum prepared prepare_file(struct worker *w, struct file_entry *e, struct
                           : S_ISDIR(st.st_mode)  ? "a directory is never read"
                           : S_ISFIFO(st.st_mode) ? "a FIFO is never read"
                                                  : "not a regular file");
+        metrics_add_files(METRICS_FILE_IGNORED, 1);
         file_queue_forget(e);
         return PREP_SKIP;
     }
@@ -193,29 +194,27 @@ static void requeue_batch(struct worker *w)
     batch_close_files(&w->batch);
 }
 
+/* Give metrics this worker's queue (files, bytes, oldest mtime) about once a second, and
+ * rewrite CHECKPOINT_DIR/metrics.prom at most once a second for all workers. */
 static void write_metrics(struct worker *w, bool force)
 {
-    struct shared *sh = w->sh;
     double now = clock_now();
-    pthread_mutex_lock(&sh->mu);
-    sh->queued[w->id] = file_queue_len(w->queue);
-    if (force || now - sh->metrics_written_at >= 1.0) {
-        sh->metrics_written_at = now;
-        struct metrics m = {
-            .batches = sh->stats->batches,
-            .files_done = sh->stats->files_done,
-            .files_quarantined = sh->stats->files_quarantined,
-            .rows_loaded = sh->stats->rows_loaded,
-            .rows_rejected = sh->stats->rows_rejected,
-            .reconnects = sh->reconnects,
-            .last_batch_seconds = sh->last_batch_s,
-            .last_commit_unixtime = sh->last_commit_unixtime,
-        };
-        for (unsigned k = 0; k < w->nworkers; k++)
-            m.queue_files += sh->queued[k];
-        metrics_write(w->o->checkpoint_dir, &m);
+    metrics_watchdog_tick();
+    if (force || file_queue_len(w->queue) == 0 || now - w->pending_published >= 1.0) {
+        w->pending_published = now;
+        uint64_t files, bytes;
+        double oldest;
+        file_queue_pending(w->queue, &files, &bytes, &oldest);
+        metrics_set_pending(w->id, files, bytes, oldest);
     }
+    struct shared *sh = w->sh;
+    pthread_mutex_lock(&sh->mu);
+    bool due = force || now - sh->metrics_written_at >= 1.0;
+    if (due)
+        sh->metrics_written_at = now;
     pthread_mutex_unlock(&sh->mu);
+    if (due)
+        metrics_write(w->o->checkpoint_dir);
 }
 
 /* After COMMIT: each file's fate, the counters, the log line. Returns files that progressed. */
@@ -223,6 +222,7 @@ static size_t after_commit(struct worker *w, double t0)
 {
     struct batch *b = &w->batch;
     size_t files = 0, progressed = 0, done = 0, quarantined = 0, redropped = 0;
+    uint64_t bytes_read = 0;
     for (size_t i = b->n; i-- > 0;) {
         struct batch_file *bf = &b->files[i];
         enum batch_fate fate = batch_fate(bf);
@@ -230,6 +230,12 @@ static size_t after_commit(struct worker *w, double t0)
             files++;
         if (fate != BATCH_FATE_AGAIN_LATER)
             progressed++;
+        if (bf->action == BATCH_LOAD && bf->at_eof)
+            metrics_observe_commit_latency((double)bf->st.st_mtim.tv_sec +
+                                           (double)bf->st.st_mtim.tv_nsec / 1e9);
+        if (bf->action == BATCH_LOAD || bf->action == BATCH_QUARANTINE)
+            bytes_read += bf->end_offset - bf->lf.offset;
+        metrics_batch_reject(REJECT_DUPLICATE_EVENT_ID, bf->duplicates);
         if (bf->action == BATCH_SKIP_DONE && bf->lf.redropped) {
             redropped++;
             log_info(w->component, "'%s' was already loaded on %s as '%s'; left in place for the "
@@ -272,6 +278,10 @@ static size_t after_commit(struct worker *w, double t0)
     sh->last_batch_s = secs;
     sh->last_commit_unixtime = (double)time(NULL);
     pthread_mutex_unlock(&sh->mu);
+    metrics_batch_commit(loaded, loaded + rejected, bytes_read, secs);
+    metrics_add_files(METRICS_FILE_DONE, done);
+    metrics_add_files(METRICS_FILE_QUARANTINED, quarantined);
+    metrics_add_files(METRICS_FILE_IGNORED, redropped);
     write_metrics(w, false);
     if (files)
         log_info(w->component,
@@ -293,6 +303,7 @@ static void reconnect(struct worker *w)
     pthread_mutex_lock(&w->sh->mu);
     w->sh->reconnects++;
     pthread_mutex_unlock(&w->sh->mu);
+    metrics_add_reconnect();
     PQfinish(w->conn);
     w->conn = db_connect(w->o->conninfo, w->component, w->o->lock_timeout, w->stop);
 }
@@ -319,6 +330,7 @@ static void process_batch(struct worker *w)
             return;
         }
         rollback(w);
+        metrics_add_retry();
         if (w->batch.poisoned) {
             log_warn(w->component, "a file of the batch failed on its own; redoing the batch "
                      "with that file quarantined");
@@ -424,7 +436,9 @@ static void *worker_run(void *arg)
     struct worker *w = arg;
     const struct ingest_options *o = w->o;
     bool drained_check = false;
+    metrics_watchdog_begin(w->component);
     while (!atomic_load(w->stop)) {
+        write_metrics(w, false);
         if (!w->conn) {
             w->conn = db_connect(o->conninfo, w->component, o->lock_timeout, w->stop);
             continue;
@@ -448,6 +462,8 @@ static void *worker_run(void *arg)
             file_queue_request_rescan(w->queue);
         }
     }
+    metrics_pending_release(w->id);
+    metrics_watchdog_end();
     return NULL;
 }
 

@@ -29,6 +29,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -124,6 +125,7 @@ static void reject_file(struct loader *l, struct batch_file *bf, const struct cs
         row = &empty;
     }
     schema_encode_reject(l->schema, row, v, bf->lf.name, &l->rej);
+    metrics_batch_reject(v->code, 1);
     bf->rejected++;
     bf->action = BATCH_QUARANTINE;
     bf->end_offset = (uint64_t)bf->st.st_size;
@@ -210,6 +212,7 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
     } else {
         l->copy.len = mark;
         schema_encode_reject(l->schema, row, &v, bf->lf.name, &l->rej);
+        metrics_batch_reject(v.code, 1);
         bf->rejected++;
     }
 }
@@ -416,6 +419,7 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->rej);
     idset_clear(l->batch_ids);
     batch_start_attempt(b);
+    metrics_batch_begin();
 
     enum sink_result r = sink_exec(conn, "BEGIN", "BEGIN");
     if (r == SINK_OK)
