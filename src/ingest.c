@@ -217,8 +217,9 @@ static void write_metrics(struct worker *w, bool force)
         metrics_write(w->o->checkpoint_dir);
 }
 
-/* After COMMIT: each file's fate, the counters, the log line. Returns files that progressed. */
-static size_t after_commit(struct worker *w, double t0)
+/* After COMMIT: each file's fate, the counters, the log line. Returns files that progressed
+ * (*touched: how many of them were loaded or quarantined, not just found finished). */
+static size_t after_commit(struct worker *w, double t0, size_t *touched)
 {
     struct batch *b = &w->batch;
     size_t files = 0, progressed = 0, done = 0, quarantined = 0, redropped = 0;
@@ -289,6 +290,7 @@ static size_t after_commit(struct worker *w, double t0)
                  " rows/s=%.0f batch_ms=%.1f%s",
                  files, loaded, rejected, secs > 0 ? (double)(loaded + rejected) / secs : 0,
                  secs * 1000, loader_staging(w->loader) ? " (duplicates resolved)" : "");
+    *touched = files;
     return progressed;
 }
 
@@ -308,26 +310,28 @@ static void reconnect(struct worker *w)
     w->conn = db_connect(w->o->conninfo, w->component, w->o->lock_timeout, w->stop);
 }
 
-/* Plan one batch and see it committed, waiting out database outages (the retry policy). */
-static void process_batch(struct worker *w)
+/* Plan one batch and see it committed, waiting out database outages (the retry policy).
+ * Returns how many files it loaded or quarantined. */
+static size_t process_batch(struct worker *w)
 {
     plan_batch(w);
     if (!w->batch.n)
-        return;
+        return 0;
     loader_begin_batch(w->loader);
     for (unsigned attempt = 0;; attempt++) {
         if (!w->conn || atomic_load(w->stop)) {
             requeue_batch(w);
-            return;
+            return 0;
         }
         double t0 = clock_now();
         enum sink_result r = loader_run(w->loader, w->conn, &w->batch);
         if (r == SINK_OK) {
-            size_t progressed = after_commit(w, t0);
+            size_t touched;
+            size_t progressed = after_commit(w, t0, &touched);
             batch_close_files(&w->batch);
             if (!progressed)
                 clock_sleep(0.05, w->stop); /* everything is busy elsewhere */
-            return;
+            return touched;
         }
         rollback(w);
         metrics_add_retry();
@@ -352,7 +356,7 @@ static void process_batch(struct worker *w)
                   FATAL_RETRY_SECONDS);
         if (!clock_sleep(FATAL_RETRY_SECONDS, w->stop) || attempt > 1000) {
             requeue_batch(w);
-            return;
+            return 0;
         }
     }
 }
@@ -443,20 +447,21 @@ static void *worker_run(void *arg)
             w->conn = db_connect(o->conninfo, w->component, o->lock_timeout, w->stop);
             continue;
         }
-        int added = file_queue_poll(w->queue, draining(w) ? 0 : 1000);
-        if (added < 0) {
+        if (file_queue_poll(w->queue, draining(w) ? 0 : 1000) < 0) {
             w->rc = -1;
             break;
         }
         if (file_queue_len(w->queue)) {
-            drained_check = false;
-            process_batch(w);
+            if (process_batch(w) > 0)
+                drained_check = false;
             continue;
         }
         if (draining(w) && !file_queue_listing(w->queue)) {
-            /* Drained: one more full listing catches files that arrived meanwhile (anything
-             * it queues clears drained_check, so reaching here again means it found none). */
-            if (drained_check && added == 0)
+            /* Drained: one more full listing catches files that arrived meanwhile. Reaching
+             * here again with nothing loaded since means that listing found nothing new (files
+             * it re-checked and found finished do not count, so a folder of done files that
+             * outgrows what the queue remembers still ends). */
+            if (drained_check)
                 break;
             drained_check = true;
             file_queue_request_rescan(w->queue);
