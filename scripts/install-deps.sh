@@ -25,6 +25,8 @@ requirements=(
     "prometheus"                                 # promtool check metrics, in t_metrics
     "chromium"                                   # the dashboard test, headless
     "curl"                                       # scraping the endpoint in the tests
+    "spin"                                       # the protocol model, tests/model
+    "systemd"                                    # systemd-analyze verify of packaging/systemd
 )
 
 installed() {
