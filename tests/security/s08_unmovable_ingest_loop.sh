@@ -13,7 +13,7 @@ trap 'rm -rf "$SHM"; lib_cleanup' EXIT
 { echo "$HEADER"; rows ok 2; } | drop_as_producer "$D/input" ok.csv
 as_producer ln -s /etc/hostname "$D/input/link.csv"
 
-capture timeout 20 "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+capture timeout -k 2 20 "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
     --checkpoint-dir "$D/ck" --error-dir "$SHM/error" --rescan-interval 0.1
 expect_eq "ingest --once finishes and exits 0" "$RC" 0
 expect_eq "the other file loads" "$(psql_q "SELECT count(*) FROM user_activity")" 2
