@@ -4,6 +4,7 @@
  * Everything a subcommand does lives in its cmd_<name>.c; this file only finds it.
  */
 #include "commands.h"
+#include "fsutil.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,9 @@ int main(int argc, char **argv)
         printf("sluice %s\n", SLUICE_VERSION);
         return 0;
     }
+    /* A hot folder may hold more small files than a default soft limit of descriptors: take what
+     * the hard limit allows (best effort; the ingester treats EMFILE as back-pressure anyway). */
+    fs_raise_nofile_limit(NULL);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         if (strcmp(argv[1], commands[i].name) == 0)
             return commands[i].fn(argc - 1, argv + 1);
