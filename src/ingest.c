@@ -252,9 +252,9 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
             quarantined += bf->action == BATCH_QUARANTINE;
             file_queue_finish(bf->e, &bf->st);
             move_to_error_dir(w, bf->e->name,
-                              bf->action == BATCH_QUARANTINE
-                                  ? "unusable file (see user_activity_errors)"
-                                  : "its content was quarantined before");
+                              bf->action != BATCH_QUARANTINE ? "its content was quarantined before"
+                              : bf->quarantine_why ? bf->quarantine_why
+                                                   : "unusable file (see user_activity_errors)");
             break;
         case BATCH_FATE_NONE:
             done += bf->action == BATCH_LOAD;
