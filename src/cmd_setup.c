@@ -58,8 +58,20 @@ static void disable_core_dumps(void)
 /* Create and remove a file in dir: the only sure test that sluice may write there. */
 static int probe_writable(const char *what, const char *dir)
 {
+    /* An unnamed file first: nothing is left behind, even if the process dies right here (a
+     * probe killed half-way must not litter the hot folder). A named one where the filesystem
+     * has no O_TMPFILE. */
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+        log_error("setup", "%s '%s' is not writable: %m", what, dir);
+        return -1;
+    }
     char *probe = xasprintf("%s/.sluice-probe.%ld", dir, (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0) {
         log_error("setup", "%s '%s' is not writable: %m", what, dir);

@@ -8,17 +8,18 @@ source "$(dirname "$0")/lib_chaos.sh"
 reset
 (for ((w = 0; w < 5; w++)); do wave $((KILL_FILES / 5)) "$KILL_ROWS" 2>/dev/null; sleep 0.3; done) &
 gen=$!
-# start V: (re)start ingester V (0 or 1), its log appended to $WORK/shared<V>.log.
+# start V: (re)start ingester V (0 or 1), each start logging to a file of its own.
 starts=(0 0)
 start() {
-    if [ "$1" = 0 ]; then CK=A ingest_bg --batch-bytes 200000 --log-level info 2>>"$WORK/shared0.log"
-    else CK=B ingest_bg --batch-bytes 200000 --log-level info 2>>"$WORK/shared1.log"; fi
-    pids[$1]=$!
     starts[$1]=$((starts[$1] + 1))
+    local log="$WORK/shared$1.${starts[$1]}.log"
+    if [ "$1" = 0 ]; then CK=A ingest_bg --batch-bytes 200000 --log-level info 2>"$log"
+    else CK=B ingest_bg --batch-bytes 200000 --log-level info 2>"$log"; fi
+    pids[$1]=$!
 }
 # up V: ingester V's latest start has reached its main loop.
 up() {
-    [ "$(grep -c "watching" "$WORK/shared$1.log" 2>/dev/null)" -ge "${starts[$1]}" ]
+    grep -q "watching" "$WORK/shared$1.${starts[$1]}.log" 2>/dev/null
 }
 start 0
 start 1
