@@ -48,8 +48,7 @@
 struct shared {
     pthread_mutex_t mu;
     struct ingest_stats *stats;
-    uint64_t reconnects;
-    double last_batch_s, last_commit_unixtime, metrics_written_at;
+    double metrics_written_at;
 };
 
 /* One worker: its own connection, queue, batch and loader. */
@@ -276,8 +275,6 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
     sh->stats->files_redropped += redropped;
     sh->stats->rows_loaded += loaded;
     sh->stats->rows_rejected += rejected;
-    sh->last_batch_s = secs;
-    sh->last_commit_unixtime = (double)time(NULL);
     pthread_mutex_unlock(&sh->mu);
     metrics_batch_commit(loaded, loaded + rejected, bytes_read, secs);
     metrics_add_files(METRICS_FILE_DONE, done);
@@ -302,9 +299,6 @@ static void rollback(struct worker *w)
 
 static void reconnect(struct worker *w)
 {
-    pthread_mutex_lock(&w->sh->mu);
-    w->sh->reconnects++;
-    pthread_mutex_unlock(&w->sh->mu);
     metrics_add_reconnect();
     PQfinish(w->conn);
     w->conn = db_connect(w->o->conninfo, w->component, w->o->lock_timeout, w->stop);
