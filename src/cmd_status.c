@@ -13,9 +13,11 @@
 #include "commands.h"
 
 #include "config.h"
+#include "copy_sink.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "name_codec.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -73,19 +75,6 @@ static double num(const PGresult *res, int row, int col)
     return PQgetisnull(res, row, col) ? 0 : strtod(PQgetvalue(res, row, col), NULL);
 }
 
-/* Append s to a PostgreSQL array literal. */
-static void array_elem(struct buf *b, const char *s)
-{
-    buf_putc(b, b->len == 0 ? '{' : ',');
-    buf_putc(b, '"');
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            buf_putc(b, '\\');
-        buf_putc(b, *s);
-    }
-    buf_putc(b, '"');
-}
-
 /* The hot folder's candidate files that the ledger does not have finished. */
 static int read_folder(PGconn *conn, const char *input_dir, struct status *st)
 {
@@ -105,12 +94,13 @@ static int read_folder(PGconn *conn, const char *input_dir, struct status *st)
             fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(sb.st_mode))
             continue;
         char tmp[64];
-        array_elem(&names, de->d_name);
-        snprintf(tmp, sizeof(tmp), "%lld", (long long)sb.st_size);
-        array_elem(&sizes, tmp);
+        char *lname = name_encode(de->d_name, strlen(de->d_name)); /* as the ledger has it */
+        pgarray_add(&names, lname);
+        free(lname);
+        pgarray_add_u64(&sizes, (uint64_t)sb.st_size);
         snprintf(tmp, sizeof(tmp), "%.6f",
                  (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9);
-        array_elem(&mtimes, tmp);
+        pgarray_add(&mtimes, tmp);
         if (st->no_schema) { /* nothing is loaded yet: every file is pending */
             double mt = (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
             st->folder_files++;
@@ -122,13 +112,7 @@ static int read_folder(PGconn *conn, const char *input_dir, struct status *st)
     closedir(d);
     int rc = 0;
     if (names.len && !st->no_schema) {
-        buf_putc(&names, '}');
-        buf_putc(&names, '\0');
-        buf_putc(&sizes, '}');
-        buf_putc(&sizes, '\0');
-        buf_putc(&mtimes, '}');
-        buf_putc(&mtimes, '\0');
-        const char *p[] = {names.data, sizes.data, mtimes.data};
+        const char *p[] = {pgarray_end(&names), pgarray_end(&sizes), pgarray_end(&mtimes)};
         PGresult *res = PQexecParams(
             conn,
             "SELECT count(*), coalesce(sum(s), 0), min(m) FROM unnest($1::text[], $2::bigint[], "
