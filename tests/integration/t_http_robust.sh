@@ -11,11 +11,11 @@ pg_start
 ulimit -n 4096 2>/dev/null || true
 
 FILES=100
-# rss_bound KB NAME: the 64 MB bound, except in an AddressSanitizer build, whose shadow memory
-# and quarantine are no measure of sluice's (the figure is printed all the same).
+# rss_bound KB NAME: the 64 MB bound, except in a sanitizer build (ASan or TSan), whose shadow
+# memory is no measure of sluice's (the figure is printed all the same).
 rss_bound() {
-    if ldd "$SLUICE_BIN" | grep -q libasan; then
-        echo "     (AddressSanitizer build: $2 not checked, $(($1 / 1024)) MB)"
+    if ldd "$SLUICE_BIN" | grep -Eq 'lib(asan|tsan)'; then
+        echo "     (sanitizer build: $2 not checked, $(($1 / 1024)) MB)"
     elif (($1 <= 64 * 1024)); then
         pass "$2 ($(($1 / 1024)) MB)"
     else
