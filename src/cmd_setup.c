@@ -12,6 +12,7 @@
 #include "commands.h"
 
 #include "db.h"
+#include "grants.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mem.h"
@@ -150,7 +151,7 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
     ctx->conn = db_connect(ctx->conninfo, ctx->name, lock_timeout, &signals_stop);
     if (!ctx->conn)
         return db_gave_up() ? -1 : 1; /* 1: stopped by a signal before connecting */
-    if (db_need && db_check_grants(ctx->conn, db_need, ctx->name) < 0)
+    if (db_need && grants_check(ctx->conn, db_need, ctx->name) < 0)
         return -1;
     return 0;
 }
