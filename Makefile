@@ -20,7 +20,7 @@ MAKEFLAGS += --no-print-directory
 # What the helper scripts need to find the binary and the sources.
 SCRIPT_ENV = SLUICE_BIN=$(CURDIR)/$(BUILD)/sluice SLUICE_SRC=$(CURDIR)
 
-.PHONY: all build deps test ctest asan tsan valgrind demo chaos bench fuzz clean
+.PHONY: all build deps test ctest asan tsan valgrind demo chaos bench fuzz clean install compose-test
 
 all: build
 
@@ -81,6 +81,15 @@ bench: build
 fuzz: deps
 	@if [ -f tests/fuzz/run.sh ]; then $(SCRIPT_ENV) bash tests/fuzz/run.sh; \
 	else echo "make fuzz: tests/fuzz/run.sh is not there yet"; fi
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: binary, schema, man page, systemd units.
+PREFIX ?= /usr/local
+install: build
+	DESTDIR=$(DESTDIR) $(CMAKE) --install $(BUILD) --prefix $(PREFIX)
+
+# The stack in Docker, scaled out and under fire (own dockerd; not part of make test).
+compose-test:
+	$(SCRIPT_ENV) bash tests/compose/run.sh
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(TSAN_BUILD) build-fuzz

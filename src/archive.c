@@ -29,6 +29,7 @@
 #include "mem.h"
 #include "name_codec.h"
 #include "retry_limit.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -252,6 +253,7 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
         if (st != DB_OK || n < ARCHIVE_PAGE)
             break;
     }
+    metrics_add_files(METRICS_FILE_ARCHIVED, (uint64_t)*moved);
     close(d.in_fd);
     close(d.arc_fd);
     if (*moved)

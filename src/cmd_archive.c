@@ -11,6 +11,7 @@
 #include "archive.h"
 #include "clock.h"
 #include "db.h"
+#include "metrics.h"
 #include "signals.h"
 
 #include <stdio.h>
@@ -26,7 +27,9 @@ int cmd_archive(struct cmd_context *ctx)
     const struct config *cfg = &ctx->cfg;
     long total = 0;
     int rc = 0;
+    metrics_watchdog_begin("archive");
     while (!signals_stop) {
+        metrics_watchdog_tick();
         if (!db_alive(ctx->conn)) {
             /* Lost: reconnect with backoff; db_connect gives up only after --max-wait. */
             PQfinish(ctx->conn);
@@ -44,6 +47,7 @@ int cmd_archive(struct cmd_context *ctx)
         }
         clock_sleep(1.0, &signals_stop);
     }
+    metrics_watchdog_end();
     if (cfg->once)
         printf("archived %ld files\n", total);
     return rc;

@@ -29,6 +29,8 @@ void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct i
         .batch_bytes = (size_t)cfg->batch_bytes,
         .rescan_interval = cfg->rescan_interval,
         .lock_timeout = cfg->lock_timeout,
+        .settle_time = cfg->settle_time,
+        .producer_uid = cfg->producer_uid,
         .once = cfg->once,
         .workers = (unsigned)cfg->workers,
     };

@@ -22,6 +22,7 @@
 #include "generator.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "signals.h"
 
 #include <inttypes.h>
@@ -88,7 +89,9 @@ static void *archive_thread(void *arg)
 {
     struct run_state *rs = arg;
     PGconn *conn = rs->archive_conn;
+    metrics_watchdog_begin("archive");
     for (;;) {
+        metrics_watchdog_tick();
         /* read before the pass: one more pass after the ingester returned */
         bool last = atomic_load(&rs->ingest_done);
         if (signals_stop)
@@ -108,6 +111,7 @@ static void *archive_thread(void *arg)
         for (int i = 0; i < 10 && !signals_stop && !atomic_load(&rs->ingest_done); i++)
             clock_sleep(0.1, &signals_stop);
     }
+    metrics_watchdog_end();
     PQfinish(conn);
     return NULL;
 }

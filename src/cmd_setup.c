@@ -14,6 +14,7 @@
 #include "db.h"
 #include "grants.h"
 #include "fsutil.h"
+#include "http.h"
 #include "log.h"
 #include "mem.h"
 #include "pgcluster.h"
@@ -58,8 +59,20 @@ static void disable_core_dumps(void)
 /* Create and remove a file in dir: the only sure test that sluice may write there. */
 static int probe_writable(const char *what, const char *dir)
 {
+    /* An unnamed file first: nothing is left behind, even if the process dies right here (a
+     * probe killed half-way must not litter the hot folder). A named one where the filesystem
+     * has no O_TMPFILE. */
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+    if (fd >= 0) {
+        close(fd);
+        return 0;
+    }
+    if (errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL) {
+        log_error("setup", "%s '%s' is not writable: %m", what, dir);
+        return -1;
+    }
     char *probe = xasprintf("%s/.sluice-probe.%ld", dir, (long)getpid());
-    int fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
     int rc = 0;
     if (fd < 0) {
         log_error("setup", "%s '%s' is not writable: %m", what, dir);
@@ -122,7 +135,9 @@ static int setup_dirs(const struct cmd_context *ctx, unsigned dirs)
     return 0;
 }
 
-int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
+/* The connection string the command's connections use: the embedded cluster's (started when
+ * needed) or the options'. 0, or -1 after logging. */
+static int resolve_conninfo(struct cmd_context *ctx, bool embedded)
 {
     const struct config *c = &ctx->cfg;
     if (embedded && !config_has_db(c)) {
@@ -138,6 +153,14 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
     } else {
         ctx->conninfo = config_conninfo(c);
     }
+    return 0;
+}
+
+int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
+{
+    const struct config *c = &ctx->cfg;
+    if (!ctx->conninfo && resolve_conninfo(ctx, embedded) < 0)
+        return -1;
     char err[256];
     if (db_conninfo_check(ctx->conninfo, err, sizeof(err)) < 0) {
         log_error(ctx->name, "%s", err);
@@ -158,6 +181,8 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
 
 static int teardown(struct cmd_context *ctx, int rc)
 {
+    http_stop(ctx->http);
+    ctx->http = NULL;
     PQfinish(ctx->conn);
     ctx->conn = NULL;
     if (ctx->started_embedded && pgcluster_stop(&ctx->cfg, false) < 0)
@@ -176,6 +201,9 @@ static int teardown(struct cmd_context *ctx, int rc)
 int cmd_main(const struct cmd_def *def, int argc, char **argv)
 {
     struct cmd_context ctx = {.name = def->name};
+    /* First of all: a stop request that arrives while we start up is honoured, not fatal. */
+    if ((def->setup & CMD_SETUP_SIGNALS) && signals_install() < 0)
+        return 1;
     int shift = 0;
     if (def->takes_action && argc >= 2 && argv[1][0] != '-') {
         ctx.action = argv[1];
@@ -196,10 +224,18 @@ int cmd_main(const struct cmd_def *def, int argc, char **argv)
                  "a password was given on the command line: other users could read it in the "
                  "process list until now (it is overwritten there); use --pg-password-file, "
                  "POSTGRES_PASSWORD_FILE or PGPASSFILE");
-    if ((def->setup & CMD_SETUP_SIGNALS) && signals_install() < 0)
-        return teardown(&ctx, 1);
     if (def->dirs && setup_dirs(&ctx, def->dirs) < 0)
         return teardown(&ctx, 1);
+    if ((def->setup & CMD_SETUP_DB) &&
+        resolve_conninfo(&ctx, def->setup & CMD_SETUP_EMBEDDED) < 0)
+        return teardown(&ctx, 1);
+    if (def->setup & CMD_SETUP_HTTP) {
+        /* Up before the database: /healthz, /readyz and /metrics matter most while it is not. */
+        struct http_options ho = {
+            .listen = ctx.cfg.listen, .conninfo = ctx.conninfo, .input_dir = ctx.cfg.input_dir};
+        if (http_start(&ho, &ctx.http) < 0)
+            return teardown(&ctx, 1);
+    }
     if (def->setup & CMD_SETUP_DB) {
         int c = cmd_connect(&ctx, def->db_need, def->setup & CMD_SETUP_EMBEDDED);
         if (c != 0)

@@ -20,6 +20,7 @@ enum cmd_setup {
     CMD_SETUP_SIGNALS = 1 << 1,  /* SIGTERM/SIGINT set signals_stop; SIGPIPE ignored */
     CMD_SETUP_DB = 1 << 2,       /* a connection: conninfo checked, schema current, grants held */
     CMD_SETUP_EMBEDDED = 1 << 3, /* with CMD_SETUP_DB and no --db: the embedded cluster */
+    CMD_SETUP_HTTP = 1 << 4,     /* with CMD_SETUP_DB: --listen served before connecting */
 };
 
 /* The folders a command uses, checked before it starts (cmd_setup.c). */
@@ -39,6 +40,7 @@ struct cmd_context {
     char *conninfo;        /* CMD_SETUP_DB: what every connection of the command uses */
     PGconn *conn;          /* CMD_SETUP_DB: checked; the command may keep it (NULL it then) */
     bool started_embedded; /* the setup started the embedded cluster: teardown stops it */
+    struct http *http;     /* CMD_SETUP_HTTP: the endpoint, when --listen is on */
 };
 
 struct cmd_def {
@@ -66,8 +68,9 @@ int cmd_ingest(struct cmd_context *ctx);
 int cmd_archive(struct cmd_context *ctx);
 int cmd_run(struct cmd_context *ctx);
 int cmd_db(struct cmd_context *ctx);
+int cmd_status(struct cmd_context *ctx);
 extern const char cmd_generate_help[], cmd_ingest_help[], cmd_archive_help[], cmd_run_help[],
-    cmd_db_help[];
+    cmd_db_help[], cmd_status_help[];
 
 /* The ingester's options from the configuration (cmd_ingest.c; `run` uses it too). */
 struct ingest_options;

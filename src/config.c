@@ -9,6 +9,7 @@
  */
 #include "config.h"
 
+#include "http.h"
 #include "mem.h"
 
 #include <errno.h>
@@ -38,8 +39,8 @@ struct option_spec {
     const char *help;
 };
 
-#define ALL (CMD_GENERATE | CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB)
-#define DBCMDS (CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB)
+#define ALL (CMD_GENERATE | CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS)
+#define DBCMDS (CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS)
 #define F(field) offsetof(struct config, field)
 
 static const struct option_spec options[] = {
@@ -85,6 +86,10 @@ static const struct option_spec options[] = {
      "debug, info, warn or error"},
     {"create-dirs", NULL, NULL, NULL, OPT_BOOL, F(create_dirs), CMD_INGEST | CMD_ARCHIVE | CMD_RUN,
      0, 0, 0, "make a missing --input-dir (else it is an error); run implies it"},
+    {"listen", "ADDR:PORT", "SLUICE_LISTEN", NULL, OPT_STR, F(listen), CMD_INGEST | CMD_ARCHIVE, 0,
+     0, 0, "serve /metrics, /healthz, /readyz and the dashboard here (default off)"},
+    {"listen", "ADDR:PORT", "SLUICE_LISTEN", HTTP_DEFAULT_LISTEN, OPT_STR, F(listen), CMD_RUN, 0, 0,
+     0, "serve /metrics, /healthz, /readyz and the dashboard here ('off' for none)"},
     {"once", NULL, NULL, NULL, OPT_BOOL, F(once), CMD_INGEST | CMD_ARCHIVE, 0, 0, 0,
      "process what is there (and what arrives meanwhile), then exit"},
     {"event-types", "LIST", "EVENT_TYPES", "view,purchase", OPT_STR, F(event_types),
@@ -126,6 +131,9 @@ static const struct option_spec options[] = {
      "write JSON totals here"},
     {"seconds", "N", "DEMO_SECONDS", "0", OPT_DOUBLE, F(seconds), CMD_RUN, 0, 1e9, 0,
      "stop after N seconds (0 = until SIGTERM/SIGINT)"},
+    {"json", NULL, NULL, NULL, OPT_BOOL, F(json), CMD_STATUS, 0, 0, 0, "print JSON for scripts"},
+    {"max-lag", "SECONDS", NULL, "-1", OPT_DOUBLE, F(max_lag), CMD_STATUS, -1, 1e9, 0,
+     "exit 1 when the oldest pending file is older than this (-1 = no check)"},
     {"fast", NULL, NULL, NULL, OPT_BOOL, F(fast), CMD_DB, 0, 0, 0,
      "fsync=off: a throwaway cluster for tests"},
 };
@@ -167,6 +175,17 @@ static int parse_rows(const char *s, long *lo, long *hi)
     return 0;
 }
 
+/* 0 when v is within the option's bounds, else the error (fmt prints the two bounds). */
+static int check_range(const char *cmd_name, const struct option_spec *o, const char *from,
+                       const char *value, double v, const char *fmt)
+{
+    if (v >= o->min && v <= o->max)
+        return 0;
+    char why[96];
+    snprintf(why, sizeof(why), fmt, o->min, o->max);
+    return bad_value(cmd_name, o, from, value, why);
+}
+
 /* Set one option from text. `from` is the env name, or NULL for a flag. */
 static int set_value(struct config *cfg, const char *cmd_name, const struct option_spec *o,
                      const char *value, const char *from)
@@ -187,11 +206,8 @@ static int set_value(struct config *cfg, const char *cmd_name, const struct opti
         long long v = strtoll(value, &end, 10);
         if (errno || end == value || *end)
             return bad_value(cmd_name, o, from, value, "not an integer");
-        if ((double)v < o->min || (double)v > o->max) {
-            char why[96];
-            snprintf(why, sizeof(why), "must be between %.0f and %.0f", o->min, o->max);
-            return bad_value(cmd_name, o, from, value, why);
-        }
+        if (check_range(cmd_name, o, from, value, (double)v, "must be between %.0f and %.0f"))
+            return 2;
         *(long *)p = (long)v;
         return 0;
     }
@@ -201,11 +217,8 @@ static int set_value(struct config *cfg, const char *cmd_name, const struct opti
         if (errno || end == value || *end || !isfinite(v))
             return bad_value(cmd_name, o, from, value, "not a number");
         v *= scale;
-        if (v < o->min || v > o->max) {
-            char why[96];
-            snprintf(why, sizeof(why), "must be between %g and %g", o->min, o->max);
-            return bad_value(cmd_name, o, from, value, why);
-        }
+        if (check_range(cmd_name, o, from, value, v, "must be between %g and %g"))
+            return 2;
         *(double *)p = v;
         return 0;
     }

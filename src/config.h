@@ -15,6 +15,7 @@ enum config_cmd {
     CMD_ARCHIVE = 1 << 2,
     CMD_RUN = 1 << 3,
     CMD_DB = 1 << 4,
+    CMD_STATUS = 1 << 5,
 };
 
 struct config {
@@ -31,6 +32,7 @@ struct config {
     char *input_dir, *temp_dir, *archive_dir, *checkpoint_dir, *error_dir, *log_dir, *pg_dir;
     char *log_level;
     bool create_dirs; /* make missing folders instead of refusing to start */
+    char *listen; /* --listen ADDR:PORT for the HTTP endpoint; NULL/"off" = none */
 
     /* ingest */
     bool once;
@@ -65,6 +67,9 @@ struct config {
     bool fast; /* fsync=off for throwaway clusters */
 
     uint64_t given; /* bit i: options[i] came from a flag or the environment (config.c) */
+    /* status */
+    bool json;
+    double max_lag; /* seconds; < 0 = no check */
 };
 
 /* Parse argv (argv[0] is the subcommand name) for the subcommand `cmd` with help text `usage`.

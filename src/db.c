@@ -24,9 +24,9 @@
 #include "db.h"
 
 #include "clock.h"
-
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "signals.h"
 
 #include <errno.h>
@@ -132,10 +132,14 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
     format_result_error(&msg, conn, res);
     if (lost) {
         log_warn("db", "%s: connection problem: %s", what, msg.data);
+        metrics_set_db_up(false);
+        metrics_note_error(what, msg.data);
         buf_release(&msg);
         return DB_RETRY;
     }
     /* A unique violation is expected data, handled by the caller (duplicate_event_id). */
+    if (strcmp(state, "23505") != 0)
+        metrics_note_error(what, msg.data);
     log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db", "%s failed: %s",
            what, msg.data);
     buf_release(&msg);
@@ -497,12 +501,15 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
         if (PQstatus(conn) == CONNECTION_OK) {
             if (setup_session(conn, lock_timeout_s, &f) == 0) {
                 log_info(component, "connected to PostgreSQL (%s)", shown);
+                metrics_set_db_up(true);
                 result = conn;
                 break;
             }
             doing = "cannot use";
         }
         PQfinish(conn);
+        metrics_set_db_up(false);
+        metrics_note_error(component, f.msg.data);
         if (stop && *stop)
             break;
         if (f.permanent) {
@@ -523,7 +530,9 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
             wait_ms = (long)((max_wait_s - waited) * 1000) + 1;
         log_warn(component, "%s PostgreSQL (%s), attempt %u, retrying in %ld ms: %s", doing, shown,
                  attempt, wait_ms, f.msg.data);
+        metrics_watchdog_tick(); /* waiting for the server is alive, not stuck */
         clock_sleep((double)(wait_ms) / 1000, stop);
+        metrics_watchdog_tick();
         backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
     }
     buf_release(&f.msg);

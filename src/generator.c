@@ -530,8 +530,8 @@ static int write_manifest(const char *path, const struct generator_totals *t)
     fprintf(f, " \"invalid_by_class\": {");
     bool first = true;
     for (int c = REJECT_MISSING_FIELD; c < REJECT_CODE_COUNT; c++) {
-        if (c == REJECT_BAD_HEADER)
-            continue;
+        if (c == REJECT_BAD_HEADER || c == REJECT_BAD_FILE)
+            continue; /* file-level codes: the generator makes rows */
         fprintf(f, "%s\"%s\": %ld", first ? "" : ", ", reject_code_name((enum reject_code)c),
                 t->invalid_by_class[c]);
         first = false;

@@ -8,10 +8,12 @@
 #include "commands.h"
 #include "grants.h"
 
+#include "metrics.h"
+
 #include <stdio.h>
 #include <string.h>
 
-#define SETUP_SERVICE (CMD_SETUP_LOGGING | CMD_SETUP_SIGNALS | CMD_SETUP_DB)
+#define SETUP_SERVICE (CMD_SETUP_LOGGING | CMD_SETUP_SIGNALS | CMD_SETUP_DB | CMD_SETUP_HTTP)
 
 static const struct cmd_def commands[] = {
     {"generate", cmd_generate, CMD_GENERATE, CMD_SETUP_LOGGING | CMD_SETUP_SIGNALS, 0, 0, false,
@@ -27,6 +29,8 @@ static const struct cmd_def commands[] = {
      "generator, ingester and archiver together (the whole pipeline)", cmd_run_help},
     {"db", cmd_db, CMD_DB, CMD_SETUP_LOGGING, 0, 0, true,
      "start, stop, check or set up the embedded PostgreSQL cluster and the schema", cmd_db_help},
+    {"status", cmd_status, CMD_STATUS, CMD_SETUP_LOGGING, 0, 0, false,
+     "where the pipeline stands: pending, lag, rates, dead letters", cmd_status_help},
 };
 
 static void usage(FILE *out)
@@ -42,6 +46,7 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    metrics_init();
     if (argc < 2) {
         usage(stderr);
         return 2;

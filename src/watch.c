@@ -84,6 +84,13 @@ void watch_request_rescan(struct watch *w)
     w->rescan_due = true;
 }
 
+void watch_rescan_within(struct watch *w, double seconds)
+{
+    double at = clock_now() + seconds;
+    if (w->next_rescan > at)
+        w->next_rescan = at;
+}
+
 bool watch_listing(const struct watch *w)
 {
     return w->listing != NULL || w->rescan_due;

@@ -37,7 +37,7 @@ rows() {
 # drop_as_producer DIR NAME: stdin becomes DIR/NAME, written by the producer to a temporary name
 # and renamed in, as the producer contract asks.
 drop_as_producer() {
-    as_producer bash -c 'cat >"$1/.$2.part" && mv -T -- "$1/.$2.part" "$1/$2"' _ "$1" "$2"
+    as_producer bash -c 'cat >"$1/.drop.$$.part" && mv -T -- "$1/.drop.$$.part" "$1/$2"' _ "$1" "$2"
 }
 
 # wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 when the deadline passes.
