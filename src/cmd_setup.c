@@ -217,8 +217,11 @@ int cmd_main(const struct cmd_def *def, int argc, char **argv)
     int scrubbed = config_scrub_argv(argc, argv);
     if (config_has_password(&ctx.cfg))
         disable_core_dumps();
-    if ((def->setup & CMD_SETUP_LOGGING) && (rc = setup_logging(&ctx)) != 0)
-        return teardown(&ctx, rc);
+    if (def->setup & CMD_SETUP_LOGGING) {
+        rc = setup_logging(&ctx);
+        if (rc != 0)
+            return teardown(&ctx, rc);
+    }
     if (scrubbed)
         log_warn(def->name,
                  "a password was given on the command line: other users could read it in the "
