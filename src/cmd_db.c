@@ -11,6 +11,7 @@
 #include "commands.h"
 
 #include "db.h"
+#include "grants.h"
 #include "log.h"
 #include "pgcluster.h"
 
@@ -62,7 +63,7 @@ static int db_setup(struct cmd_context *ctx)
     int c = cmd_connect(ctx, 0, false); /* db_connect makes the schema current */
     if (c != 0)
         return c < 0 ? 1 : 0;
-    char *grants = db_grants_sql(ctx->conn, cfg->ingest_role);
+    char *grants = grants_sql(ctx->conn, cfg->ingest_role);
     if (!grants)
         return 1;
     log_info("setup", "the schema is current; the GRANTs role %s needs follow on stdout",

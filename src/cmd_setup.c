@@ -12,6 +12,7 @@
 #include "commands.h"
 
 #include "db.h"
+#include "grants.h"
 #include "fsutil.h"
 #include "http.h"
 #include "log.h"
@@ -173,7 +174,7 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
     ctx->conn = db_connect(ctx->conninfo, ctx->name, lock_timeout, &signals_stop);
     if (!ctx->conn)
         return db_gave_up() ? -1 : 1; /* 1: stopped by a signal before connecting */
-    if (db_need && db_check_grants(ctx->conn, db_need, ctx->name) < 0)
+    if (db_need && grants_check(ctx->conn, db_need, ctx->name) < 0)
         return -1;
     return 0;
 }
@@ -216,8 +217,11 @@ int cmd_main(const struct cmd_def *def, int argc, char **argv)
     int scrubbed = config_scrub_argv(argc, argv);
     if (config_has_password(&ctx.cfg))
         disable_core_dumps();
-    if ((def->setup & CMD_SETUP_LOGGING) && (rc = setup_logging(&ctx)) != 0)
-        return teardown(&ctx, rc);
+    if (def->setup & CMD_SETUP_LOGGING) {
+        rc = setup_logging(&ctx);
+        if (rc != 0)
+            return teardown(&ctx, rc);
+    }
     if (scrubbed)
         log_warn(def->name,
                  "a password was given on the command line: other users could read it in the "

@@ -49,7 +49,7 @@ struct cmd_def {
     enum config_cmd options;            /* which rows of the option table apply */
     unsigned setup;                     /* enum cmd_setup */
     unsigned dirs;                      /* enum cmd_dir */
-    unsigned db_need;                   /* enum db_need, for the privilege check */
+    unsigned db_need;                   /* enum grants_need, for the privilege check */
     bool takes_action;                  /* the first argument is an action (db) */
     const char *summary;                /* one line, for 'sluice --help' */
     const char *help;                   /* the paragraph of 'sluice CMD --help' */

@@ -2,7 +2,7 @@
  * db.h - the libpq connection: connect with capped exponential backoff, tell an outage that may
  * pass from a failure that retrying cannot fix, session settings, the schema and the grants, and
  * one classification of statement failures (OK / RETRY / FATAL) so callers can tell a dead
- * connection from bad data.
+ * connection from bad data. The privileges are grants.h's.
  */
 #ifndef SLUICE_DB_H
 #define SLUICE_DB_H
@@ -17,12 +17,6 @@ enum db_status {
     DB_OK = 0,
     DB_RETRY, /* the connection is gone or the server is restarting: reconnect and redo */
     DB_FATAL, /* the statement itself failed (bad data, constraint, permissions) */
-};
-
-/* What a command does with the database, for the privilege check and the GRANTs it names. */
-enum db_need {
-    DB_NEED_INGEST = 1 << 0,
-    DB_NEED_ARCHIVE = 1 << 1,
 };
 
 /* How long a transient outage may last before db_connect gives up (0 = forever). Set once at
@@ -48,14 +42,6 @@ int db_conninfo_check(const char *conninfo, char *err, size_t errlen);
  * (signals_request_stop: every loop winds down); NULL is returned then and when *stop is set. */
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
                    const atomic_int *stop);
-
-/* Check that the session's role holds every privilege `need` requires. 0, or -1 after logging
- * one line that names each missing GRANT (db_gave_up() is then true). */
-int db_check_grants(PGconn *conn, unsigned need, const char *component);
-
-/* The GRANT statements an ingest role needs (one a line, ending in ';'); heap string, the caller
- * frees. The names are quoted for SQL. */
-char *db_grants_sql(PGconn *conn, const char *role);
 
 /* Classify a result (NULL = no result). Logs a FATAL or RETRY once with SQLSTATE, message and
  * libpq's detail= and hint= on the same line. Does not clear res. */

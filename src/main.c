@@ -6,7 +6,7 @@
  * job. This file only finds the command.
  */
 #include "commands.h"
-#include "db.h"
+#include "grants.h"
 
 #include "metrics.h"
 
@@ -19,13 +19,13 @@ static const struct cmd_def commands[] = {
     {"generate", cmd_generate, CMD_GENERATE, CMD_SETUP_LOGGING | CMD_SETUP_SIGNALS, 0, 0, false,
      "write e-commerce event CSV files into the hot folder", cmd_generate_help},
     {"ingest", cmd_ingest, CMD_INGEST, SETUP_SERVICE,
-     CMD_DIR_INPUT | CMD_DIR_ERROR | CMD_DIR_CHECKPOINT, DB_NEED_INGEST, false,
+     CMD_DIR_INPUT | CMD_DIR_ERROR | CMD_DIR_CHECKPOINT, GRANTS_INGEST, false,
      "load the hot folder into PostgreSQL, exactly once", cmd_ingest_help},
     {"archive", cmd_archive, CMD_ARCHIVE, SETUP_SERVICE, CMD_DIR_INPUT | CMD_DIR_ARCHIVE,
-     DB_NEED_ARCHIVE, false, "move committed files out of the hot folder", cmd_archive_help},
+     GRANTS_ARCHIVE, false, "move committed files out of the hot folder", cmd_archive_help},
     {"run", cmd_run, CMD_RUN, SETUP_SERVICE | CMD_SETUP_EMBEDDED,
      CMD_DIR_INPUT | CMD_DIR_ERROR | CMD_DIR_CHECKPOINT | CMD_DIR_ARCHIVE | CMD_DIR_TEMP,
-     DB_NEED_INGEST | DB_NEED_ARCHIVE, false,
+     GRANTS_INGEST | GRANTS_ARCHIVE, false,
      "generator, ingester and archiver together (the whole pipeline)", cmd_run_help},
     {"db", cmd_db, CMD_DB, CMD_SETUP_LOGGING, 0, 0, true,
      "start, stop, check or set up the embedded PostgreSQL cluster and the schema", cmd_db_help},

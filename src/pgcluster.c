@@ -8,7 +8,7 @@
  * sluice_ident.conf to the cluster's three roles: the bootstrap superuser (for sluice's own
  * administration), the owner role (--pg-user, default myuser: owns the database and the schema,
  * not a superuser) and the ingest role (--ingest-role, default sluice_ingest: only the GRANTs
- * db.c lists). Nothing trusts a connection for merely arriving.
+ * grants.c lists). Nothing trusts a connection for merely arriving.
  *
  * Our settings live in sluice.conf, sluice_hba.conf and sluice_ident.conf, rewritten at every
  * start, and postgresql.conf includes sluice.conf, so a later start with other options takes

@@ -10,7 +10,7 @@
 struct config;
 
 /* The two roles of the embedded cluster: the owner creates and upgrades the schema; the ingest
- * role holds only what ingest, archive and run need (db.c's grant list). */
+ * role holds only what ingest, archive and run need (grants.c's list). */
 enum pgcluster_role { PGCLUSTER_ROLE_OWNER, PGCLUSTER_ROLE_INGEST };
 
 /* Make sure the cluster in cfg->pg_dir exists (initdb), runs (pg_ctl start) and has the database

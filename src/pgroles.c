@@ -6,12 +6,13 @@
  * superusers (a cluster made by an older sluice had the owner as its superuser), and the database
  * exists and belongs to the owner (who may also CHECKPOINT, through pg_checkpoint). As the owner:
  * the schema is current (db_connect applies sql/postgres_setup.sql when it is not) and the ingest
- * role holds exactly the GRANTs db.c lists. Every step is idempotent. Names are quoted with
+ * role holds exactly the GRANTs grants.c lists. Every step is idempotent. Names are quoted with
  * PQescapeIdentifier and values passed as parameters.
  */
 #include "pgroles.h"
 
 #include "db.h"
+#include "grants.h"
 #include "log.h"
 #include "mem.h"
 #include "signals.h"
@@ -121,7 +122,7 @@ static int ensure_schema(const struct pgroles_spec *c)
     PGconn *conn = db_connect(c->owner_conninfo, PG_COMPONENT, 60, &signals_stop);
     if (!conn)
         return -1;
-    char *grants = db_grants_sql(conn, c->ingest);
+    char *grants = grants_sql(conn, c->ingest);
     int rc = grants && db_exec(conn, grants, "granting the ingest role") == DB_OK ? 0 : -1;
     free(grants);
     PQfinish(conn);
