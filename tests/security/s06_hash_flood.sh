@@ -4,9 +4,11 @@
 # offline, as an attacker would). Every insert and every rescan's lookup then walked past all
 # earlier names: quadratic work (the issue measured 5x the run time for 60k names). Safe outcome:
 # the table is keyed with a per-process secret, so the crafted names cost what any names cost:
-# `ingest --once` over 30,000 of them stays under 8 s of CPU (the unkeyed table alone needs
-# about 0.45 billion probes to insert them, and as many again for each full listing). The probe
-# counts themselves are measured in tests/unit/test_keyed_hash.c.
+# `ingest --once` over 30,000 of them stays under 2.5 s of CPU (the unkeyed table needs about
+# 0.45 billion probes to insert them, and as many again for each full listing). Measured on the
+# 2-core test machine: 3.9 s unkeyed, 1.1 s keyed. CPU time depends on the machine and on
+# sanitizers, so the exact proof is tests/unit/test_keyed_hash.c, which counts probes; this
+# script (about 5 minutes) shows the effect on the real binary.
 source "$(dirname "$0")/lib_security.sh"
 pg_start
 D=$WORK/data
@@ -48,5 +50,5 @@ expect_eq "every crafted file is handled" \
     "$(psql_q "SELECT count(*) FROM ingest_files WHERE status = 'done'")" "$NFILES"
 used=$(awk '{ printf "%d", ($1 + $2) * 1000 }' "$WORK/cpu")
 echo "       ingest --once: ${used} ms of CPU for ${NFILES} crafted names"
-expect_eq "CPU stays under 8 s (${used} ms)" "$((used < 8000))" 1
+expect_eq "CPU stays under 2.5 s (${used} ms)" "$((used < 2500))" 1
 finish
