@@ -24,10 +24,12 @@
 
 #include "filehash.h"
 #include "fsutil.h"
+#include "ledger.h"
 #include "log.h"
 #include "mem.h"
 #include "name_codec.h"
 #include "retry_limit.h"
+#include "metrics.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,20 +42,17 @@
 #include <unistd.h>
 
 #define ARCHIVE_PAGE 5000
-#define ARCHIVE_STR_(x) #x
-#define ARCHIVE_STR(x) ARCHIVE_STR_(x)
+
+/* The ledger's answers are the archiver's: a lost connection means "try the next pass". */
+static enum db_status as_db_status(enum sink_result r)
+{
+    return r == SINK_OK ? DB_OK : r == SINK_RETRY ? DB_RETRY : DB_FATAL;
+}
 
 static enum db_status mark_archived(PGconn *conn, const char *name, const char *hash,
                                     const char *as)
 {
-    const char *p[] = {name, hash, as};
-    PGresult *res = PQexecParams(conn,
-                                 "UPDATE ingest_files SET archived_at = now(), archived_as = $3 "
-                                 "WHERE file_name = $1 AND content_hash = $2",
-                                 3, NULL, p, NULL, NULL, 0);
-    enum db_status st = db_check(conn, res, PGRES_COMMAND_OK, "mark archived");
-    PQclear(res);
-    return st;
+    return as_db_status(ledger_mark_archived(conn, name, hash, as));
 }
 
 /* fstatat dirfd/name without following: 1 when it is a regular file (st filled), 0 when it is
@@ -86,14 +85,9 @@ static bool has_content(int dirfd, const char *name, const char *hash, long long
 static bool find_in_archive(int archive_fd, const char *name, const char *hash, long long size,
                             char *as, size_t as_len)
 {
-    const char *dot = strrchr(name, '.');
     for (unsigned k = 0; k < 100000; k++) {
         struct stat st;
-        int n = k == 0 ? snprintf(as, as_len, "%s", name)
-                : dot && dot != name
-                    ? snprintf(as, as_len, "%.*s.%u%s", (int)(dot - name), name, k, dot)
-                    : snprintf(as, as_len, "%s.%u", name, k);
-        if (n < 0 || (size_t)n >= as_len)
+        if (fs_suffixed_name(as, as_len, name, k) < 0)
             return false;
         int kind = regular_at(archive_fd, as, &st);
         if (kind < 0)
@@ -128,21 +122,6 @@ static void retry_record(const char *name, bool ok)
     else
         retry_limit_failed(retries, name, retry_limit_now());
     pthread_mutex_unlock(&retry_mu);
-}
-
-/* One page of the files to archive, in name order after (after_name, after_hash). */
-static PGresult *next_page(PGconn *conn, const char *after_name, const char *after_hash,
-                           enum db_status *st)
-{
-    const char *p[] = {after_name, after_hash};
-    PGresult *res = PQexecParams(
-        conn,
-        "SELECT file_name, content_hash, size_bytes FROM ingest_files "
-        "WHERE status = 'done' AND archived_at IS NULL AND (file_name, content_hash) > ($1, $2) "
-        "ORDER BY file_name, content_hash LIMIT " ARCHIVE_STR(ARCHIVE_PAGE),
-        2, NULL, p, NULL, NULL, 0);
-    *st = db_check(conn, res, PGRES_TUPLES_OK, "list files to archive");
-    return res;
 }
 
 struct archive_dirs {
@@ -244,7 +223,7 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
     if (d.in_fd < 0 || d.arc_fd < 0) {
         const char *dir = d.in_fd < 0 ? input_dir : archive_dir;
         if (retry_due(dir)) {
-            log_error("archive", "cannot open folder '%s': %s", dir, strerror(errno));
+            log_error("archive", "cannot open folder '%s': %m", dir);
             retry_record(dir, false);
         }
         if (d.in_fd >= 0)
@@ -257,7 +236,8 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
     char after_name[1024] = "", after_hash[FILEHASH_HEX_LEN + 1] = "";
     enum db_status st;
     for (;;) {
-        PGresult *res = next_page(conn, after_name, after_hash, &st);
+        PGresult *res = NULL;
+        st = as_db_status(ledger_archive_page(conn, after_name, after_hash, ARCHIVE_PAGE, &res));
         int n = st == DB_OK ? PQntuples(res) : 0;
         for (int i = 0; i < n && st == DB_OK; i++) {
             const char *name = PQgetvalue(res, i, 0);
@@ -273,6 +253,7 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
         if (st != DB_OK || n < ARCHIVE_PAGE)
             break;
     }
+    metrics_add_files(METRICS_FILE_ARCHIVED, (uint64_t)*moved);
     close(d.in_fd);
     close(d.arc_fd);
     if (*moved)

@@ -192,25 +192,26 @@ static inline struct csv_span *reader_push_span(struct csv_reader *r, size_t pos
 }
 
 /*
- * Scan the current row from where the last call stopped, recording fields. Returns true with
- * *lf set to the row position of the terminating LF, or false when the bytes ran out or the row
- * reached scan_cap bytes without a terminator (r->scan tells which).
+ * The tokenizer's one state machine, for the rows that are kept and for the dropped tail of a
+ * too-long row alike: advance over d[*pos .. lim) from *state, counting newlines inside quotes;
+ * with `record`, open and close the field spans as it goes (a constant at each call site, so
+ * the compiler makes two loops of it). Returns true with *pos at the row's terminating LF, or
+ * false with *pos = lim when the bytes ran out.
  */
-static bool reader_scan(struct csv_reader *r, size_t *lf)
+static inline bool tokenize(struct csv_reader *r, const unsigned char *d, size_t *pos, size_t lim,
+                            enum scan_state *state, bool record)
 {
-    const unsigned char *d = (const unsigned char *)r->data + r->start;
-    size_t avail = r->len - r->start;
-    size_t lim = avail < r->scan_cap ? avail : r->scan_cap;
-    size_t p = r->scan;
-    enum scan_state st = r->state;
-    struct csv_span *f = &r->spans[r->nspans - 1];
+    size_t p = *pos;
+    enum scan_state st = *state;
+    struct csv_span *f = record ? &r->spans[r->nspans - 1] : NULL;
     bool found = false;
 
     while (p < lim) {
         switch (st) {
         case SCAN_FIELD_START:
             if (d[p] == '"') {
-                f->flags = SPAN_QUOTED;
+                if (record)
+                    f->flags = SPAN_QUOTED;
                 st = SCAN_QUOTED;
                 p++;
                 break;
@@ -226,8 +227,11 @@ static bool reader_scan(struct csv_reader *r, size_t *lf)
                 found = true;
                 goto out;
             }
-            f->end = p++;
-            f = reader_push_span(r, p);
+            if (record) {
+                f->end = p;
+                f = reader_push_span(r, p + 1);
+            }
+            p++;
             st = SCAN_FIELD_START;
             break;
         case SCAN_QUOTED:
@@ -242,19 +246,35 @@ static bool reader_scan(struct csv_reader *r, size_t *lf)
             break;
         case SCAN_QUOTE_SEEN:
             if (d[p] == '"') {
-                f->flags |= SPAN_ESCAPED;
+                if (record)
+                    f->flags |= SPAN_ESCAPED;
                 st = SCAN_QUOTED;
                 p++;
                 break;
             }
-            f->close = p - 1;
+            if (record)
+                f->close = p - 1;
             st = SCAN_UNQUOTED; /* the byte is a delimiter, the terminator, or literal tail */
             break;
         }
     }
 out:
+    *pos = p;
+    *state = st;
+    return found;
+}
+
+/* Scan the current row from where the last call stopped, recording fields. Returns true with
+ * *lf set to the row position of the terminating LF, or false when the bytes ran out or the row
+ * reached scan_cap bytes without a terminator (r->scan tells which). */
+static bool reader_scan(struct csv_reader *r, size_t *lf)
+{
+    const unsigned char *d = (const unsigned char *)r->data + r->start;
+    size_t avail = r->len - r->start;
+    size_t lim = avail < r->scan_cap ? avail : r->scan_cap;
+    size_t p = r->scan;
+    bool found = tokenize(r, d, &p, lim, &r->state, true);
     r->scan = p;
-    r->state = st;
     *lf = p;
     return found;
 }
@@ -366,53 +386,7 @@ static bool reader_skip(struct csv_reader *r, size_t *lf)
 {
     const unsigned char *d = (const unsigned char *)r->data + r->start;
     size_t n = r->len - r->start, p = 0;
-    enum scan_state st = r->state;
-    bool found = false;
-
-    while (p < n) {
-        switch (st) {
-        case SCAN_FIELD_START:
-            if (d[p] == '"') {
-                st = SCAN_QUOTED;
-                p++;
-                break;
-            }
-            st = SCAN_UNQUOTED;
-            /* fall through */
-        case SCAN_UNQUOTED:
-            while (p < n && !unquoted_stop[d[p]])
-                p++;
-            if (p == n)
-                goto out;
-            if (d[p] == '\n') {
-                found = true;
-                goto out;
-            }
-            p++;
-            st = SCAN_FIELD_START;
-            break;
-        case SCAN_QUOTED:
-            while (p < n && !quoted_stop[d[p]])
-                p++;
-            if (p == n)
-                goto out;
-            if (d[p++] == '\n')
-                r->row_nl++;
-            else
-                st = SCAN_QUOTE_SEEN;
-            break;
-        case SCAN_QUOTE_SEEN:
-            if (d[p] == '"') {
-                st = SCAN_QUOTED;
-                p++;
-            } else {
-                st = SCAN_UNQUOTED;
-            }
-            break;
-        }
-    }
-out:
-    r->state = st;
+    bool found = tokenize(r, d, &p, n, &r->state, false);
     if (found) {
         *lf = p;
         return true;

@@ -98,12 +98,13 @@ struct file_entry *file_table_get(struct file_table *t, const char *name, bool c
     return e;
 }
 
-void file_table_prune(struct file_table *t, unsigned gen)
+/* Drop finished, unqueued entries: those not seen in listing gen, or all of them. */
+static void drop_finished(struct file_table *t, unsigned gen, bool all)
 {
     size_t dropped = 0;
     for (size_t i = 0; i < t->cap; i++) {
         struct file_entry *e = t->slots[i];
-        if (e && e->finished && !e->queued && e->seen != gen) {
+        if (e && e->finished && !e->queued && (all || e->seen != gen)) {
             entry_free(e);
             t->slots[i] = NULL;
             dropped++;
@@ -113,6 +114,16 @@ void file_table_prune(struct file_table *t, unsigned gen)
         t->count -= dropped;
         rebuild(t, t->cap); /* linear probing needs the holes closed */
     }
+}
+
+void file_table_prune(struct file_table *t, unsigned gen)
+{
+    drop_finished(t, gen, false);
+}
+
+void file_table_forget_finished(struct file_table *t)
+{
+    drop_finished(t, 0, true);
 }
 
 size_t file_table_count(const struct file_table *t)

@@ -92,7 +92,7 @@ int fs_mkdir_p(const char *path)
     }
     return 0;
 fail:
-    log_error("fs", "cannot create folder '%s': %s", path, strerror(errno));
+    log_error("fs", "cannot create folder '%s': %m", path);
     return -1;
 }
 
@@ -100,19 +100,17 @@ int fs_fsync_dir(const char *path)
 {
     int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0) {
-        log_error("fs", "cannot open folder '%s': %s", path, strerror(errno));
+        log_error("fs", "cannot open folder '%s': %m", path);
         return -1;
     }
     int rc = fsync(fd);
     if (rc < 0)
-        log_error("fs", "fsync of folder '%s' failed: %s", path, strerror(errno));
+        log_error("fs", "fsync of folder '%s' failed: %m", path);
     close(fd);
     return rc < 0 ? -1 : 0;
 }
 
-/* name.csv -> name.K.csv (the suffix goes before the last extension; none for k == 0).
- * -1 when the result does not fit. */
-static int suffixed(char *out, size_t n, const char *name, unsigned k)
+int fs_suffixed_name(char *out, size_t n, const char *name, unsigned k)
 {
     const char *dot = strrchr(name, '.');
     int len;
@@ -125,9 +123,23 @@ static int suffixed(char *out, size_t n, const char *name, unsigned k)
     return len < 0 || (size_t)len >= n ? -1 : 0;
 }
 
-/* renameat2(RENAME_NOREPLACE): fails with EEXIST instead of replacing dst. Where the filesystem
- * or kernel lacks it, link + unlink never overwrites either. */
-static int rename_noreplace(int src_dirfd, const char *src, int dst_dirfd, const char *dst)
+int fs_write_all(int fd, const void *data, size_t n)
+{
+    const char *p = data;
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int fs_rename_noreplace_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst)
 {
     if (syscall(SYS_renameat2, src_dirfd, src, dst_dirfd, dst, RENAME_NOREPLACE) == 0)
         return 0;
@@ -166,15 +178,9 @@ static int copy_file(int in, const struct stat *st, int dst_dirfd, const char *d
             goto out;
         }
         off += r;
-        for (ssize_t w = 0; w < r;) {
-            ssize_t k = write(out, buf + w, (size_t)(r - w));
-            if (k < 0 && errno == EINTR)
-                continue;
-            if (k < 0) {
-                rc = -1;
-                goto out;
-            }
-            w += k;
+        if (fs_write_all(out, buf, (size_t)r) < 0) {
+            rc = -1;
+            goto out;
         }
     }
     /* chown first: it clears set-id bits, and a non-root process may only give a file away to
@@ -206,11 +212,11 @@ static int rename_free_name(int src_dirfd, const char *from, int dst_dirfd, cons
                             char *leaf, size_t leaf_len)
 {
     for (unsigned k = 0; k < FS_MAX_SUFFIX; k++) {
-        if (suffixed(leaf, leaf_len, name, k) < 0) {
+        if (fs_suffixed_name(leaf, leaf_len, name, k) < 0) {
             errno = ENAMETOOLONG;
             return -1;
         }
-        if (rename_noreplace(src_dirfd, from, dst_dirfd, leaf) == 0)
+        if (fs_rename_noreplace_at(src_dirfd, from, dst_dirfd, leaf) == 0)
             return 0;
         if (errno != EEXIST)
             return -1;
@@ -223,7 +229,7 @@ static int fsync_fd_dir(int dirfd, const char *label)
 {
     if (fsync(dirfd) == 0)
         return 0;
-    log_error("fs", "fsync of folder '%s' failed: %s", label, strerror(errno));
+    log_error("fs", "fsync of folder '%s' failed: %m", label);
     return -1;
 }
 
@@ -237,26 +243,25 @@ int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, i
     }
     struct stat st;
     if (fstatat(src_dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-        log_error("fs", "cannot move '%s' from '%s': %s", name, src_label, strerror(errno));
+        log_error("fs", "cannot move '%s' from '%s': %m", name, src_label);
         return -1;
     }
     int fd = -1;
     if (S_ISREG(st.st_mode)) {
         fd = openat(src_dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
         if (fd < 0 || fstat(fd, &st) < 0) {
-            log_error("fs", "cannot open '%s' in '%s': %s", name, src_label, strerror(errno));
+            log_error("fs", "cannot open '%s' in '%s': %m", name, src_label);
             goto fail;
         }
         if (fsync(fd) < 0) {
-            log_error("fs", "fsync of '%s' in '%s' failed: %s", name, src_label, strerror(errno));
+            log_error("fs", "fsync of '%s' in '%s' failed: %m", name, src_label);
             goto fail;
         }
     }
     bool copied = false;
     if (rename_free_name(src_dirfd, name, dst_dirfd, name, leaf, sizeof(leaf)) < 0) {
         if (errno != EXDEV || fd < 0) {
-            log_error("fs", "cannot move '%s' from '%s' to '%s': %s", name, src_label, dst_label,
-                      strerror(errno));
+            log_error("fs", "cannot move '%s' from '%s' to '%s': %m", name, src_label, dst_label);
             goto fail;
         }
         /* Another filesystem: copy to a hidden name there, fsync, then give it its name. */
@@ -267,12 +272,11 @@ int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, i
         }
         unlinkat(dst_dirfd, tmp, 0); /* a leftover of an earlier process with our pid */
         if (copy_file(fd, &st, dst_dirfd, tmp) < 0) {
-            log_error("fs", "cannot copy '%s' from '%s' to '%s': %s", name, src_label, dst_label,
-                      strerror(errno));
+            log_error("fs", "cannot copy '%s' from '%s' to '%s': %m", name, src_label, dst_label);
             goto fail;
         }
         if (rename_free_name(dst_dirfd, tmp, dst_dirfd, name, leaf, sizeof(leaf)) < 0) {
-            log_error("fs", "cannot move '%s' into '%s': %s", tmp, dst_label, strerror(errno));
+            log_error("fs", "cannot move '%s' into '%s': %m", tmp, dst_label);
             unlinkat(dst_dirfd, tmp, 0);
             goto fail;
         }
@@ -285,8 +289,7 @@ int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, i
     if (fsync_fd_dir(dst_dirfd, dst_label) < 0)
         return -1;
     if (copied && unlinkat(src_dirfd, name, 0) < 0) {
-        log_error("fs", "copied '%s' from '%s' but cannot remove it: %s", name, src_label,
-                  strerror(errno));
+        log_error("fs", "copied '%s' from '%s' but cannot remove it: %m", name, src_label);
         return -1;
     }
     if (fsync_fd_dir(src_dirfd, src_label) < 0)
@@ -309,8 +312,7 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
     int src_fd = open(src_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int dst_fd = open(dst_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (src_fd < 0 || dst_fd < 0)
-        log_error("fs", "cannot open folder '%s': %s", src_fd < 0 ? src_dir : dst_dir,
-                  strerror(errno));
+        log_error("fs", "cannot open folder '%s': %m", src_fd < 0 ? src_dir : dst_dir);
     else
         rc = fs_move_durable_at(src_fd, src_dir, name, dst_fd, dst_dir, final_name, final_name_len);
     if (src_fd >= 0)

@@ -7,6 +7,14 @@
 #include <stddef.h>
 #include <sys/resource.h>
 
+/* write(2) all of data, through EINTR and short writes. 0, or -1 with errno set. */
+int fs_write_all(int fd, const void *data, size_t n);
+/* renameat2(RENAME_NOREPLACE): fails with EEXIST instead of replacing dst (link + unlink where
+ * the filesystem lacks it). 0, or -1 with errno set. */
+int fs_rename_noreplace_at(int src_dirfd, const char *src, int dst_dirfd, const char *dst);
+/* The k-th name a clash gives: name.csv -> name.K.csv (before the last extension; the name
+ * itself for k == 0). The one rule for the archive and the error folder. -1 when it does not fit. */
+int fs_suffixed_name(char *out, size_t n, const char *name, unsigned k);
 /* Make the directory and its parents (like mkdir -p). 0, or -1 after logging. */
 int fs_mkdir_p(const char *path);
 /* fsync a directory. 0, or -1 after logging. */

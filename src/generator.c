@@ -24,6 +24,7 @@
  */
 #include "generator.h"
 
+#include "clock.h"
 #include "fsutil.h"
 #include "log.h"
 #include "mem.h"
@@ -404,21 +405,6 @@ static uint32_t append_row(struct shop *shop, struct buf *b, struct time_cache *
 
 /* ---- files -------------------------------------------------------------------------------- */
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 struct file_result {
     long rows, valid;
     long invalid[REJECT_CODE_COUNT];
@@ -427,12 +413,12 @@ struct file_result {
 
 /* Write one file of `rows` rows into path. 0, 1 when stopped midway (file removed), -1 error. */
 static int write_file(struct shop *shop, const struct generator_options *o, const char *path,
-                      long rows, int64_t base, volatile sig_atomic_t *stop, struct file_result *fr)
+                      long rows, int64_t base, const atomic_int *stop, struct file_result *fr)
 {
     memset(fr, 0, sizeof(*fr));
     int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) {
-        log_error("generate", "cannot create '%s': %s", path, strerror(errno));
+        log_error("generate", "cannot create '%s': %m", path);
         return -1;
     }
     struct buf b;
@@ -467,7 +453,7 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
             fr->invalid[bad]++;
         }
         if (b.len >= FLUSH_BYTES) {
-            if (write_all(fd, b.data, b.len) < 0)
+            if (fs_write_all(fd, b.data, b.len) < 0)
                 goto io_error;
             buf_reset(&b);
             if (*stop) {
@@ -476,16 +462,16 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
             }
         }
     }
-    if (write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0)
+    if (fs_write_all(fd, b.data, b.len) < 0 || fsync(fd) < 0)
         goto io_error;
     goto out;
 io_error:
-    log_error("generate", "cannot write '%s': %s", path, strerror(errno));
+    log_error("generate", "cannot write '%s': %m", path);
     rc = -1;
 out:
     buf_release(&b);
     if (close(fd) < 0 && rc == 0) {
-        log_error("generate", "cannot write '%s': %s", path, strerror(errno));
+        log_error("generate", "cannot write '%s': %m", path);
         rc = -1;
     }
     if (rc != 0)
@@ -518,10 +504,10 @@ static int hand_off(const struct generator_options *o, const char *tmp_path, con
             continue;
         }
         snprintf(dst, sizeof(dst), "%s/%s", o->input_dir, final_name);
-        if (syscall(SYS_renameat2, AT_FDCWD, tmp_path, AT_FDCWD, dst, RENAME_NOREPLACE) == 0)
+        if (fs_rename_noreplace_at(AT_FDCWD, tmp_path, AT_FDCWD, dst) == 0)
             return fs_fsync_dir(o->input_dir);
         if (errno != EEXIST) {
-            log_error("generate", "cannot move '%s' to '%s': %s", tmp_path, dst, strerror(errno));
+            log_error("generate", "cannot move '%s' to '%s': %m", tmp_path, dst);
             unlink(tmp_path);
             return -1;
         }
@@ -529,36 +515,11 @@ static int hand_off(const struct generator_options *o, const char *tmp_path, con
     }
 }
 
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Sleep until the CLOCK_MONOTONIC deadline, waking at least every 100 ms to see *stop (which
- * another thread may set without a signal). */
-static void sleep_until(double deadline, volatile sig_atomic_t *stop)
-{
-    for (;;) {
-        double now = mono_now();
-        if (now >= deadline || *stop)
-            return;
-        double until = deadline - now > 0.1 ? now + 0.1 : deadline;
-        struct timespec ts;
-        ts.tv_sec = (time_t)until;
-        ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
-        if (ts.tv_nsec >= 1000000000L)
-            ts.tv_nsec = 999999999L;
-        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
-    }
-}
-
 static int write_manifest(const char *path, const struct generator_totals *t)
 {
     FILE *f = fopen(path, "w");
     if (!f) {
-        log_error("generate", "cannot write manifest '%s': %s", path, strerror(errno));
+        log_error("generate", "cannot write manifest '%s': %m", path);
         return -1;
     }
     long invalid = 0;
@@ -569,8 +530,8 @@ static int write_manifest(const char *path, const struct generator_totals *t)
     fprintf(f, " \"invalid_by_class\": {");
     bool first = true;
     for (int c = REJECT_MISSING_FIELD; c < REJECT_CODE_COUNT; c++) {
-        if (c == REJECT_BAD_HEADER)
-            continue;
+        if (c == REJECT_BAD_HEADER || c == REJECT_BAD_FILE)
+            continue; /* file-level codes: the generator makes rows */
         fprintf(f, "%s\"%s\": %ld", first ? "" : ", ", reject_code_name((enum reject_code)c),
                 t->invalid_by_class[c]);
         first = false;
@@ -578,13 +539,13 @@ static int write_manifest(const char *path, const struct generator_totals *t)
     fprintf(f, "},\n \"valid_price_sum\": \"%lld.%02lld\"}\n", t->valid_price_cents / 100,
             t->valid_price_cents % 100);
     if (fclose(f) != 0) {
-        log_error("generate", "cannot write manifest '%s': %s", path, strerror(errno));
+        log_error("generate", "cannot write manifest '%s': %m", path);
         return -1;
     }
     return 0;
 }
 
-int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop,
+int generator_run(const struct generator_options *o, const atomic_int *stop,
                   struct generator_totals *totals)
 {
     memset(totals, 0, sizeof(*totals));
@@ -592,7 +553,7 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
         return -1;
     uint64_t seed = o->seed_set ? o->seed
                                 : ((uint64_t)time(NULL) << 20) ^ (uint64_t)getpid() ^
-                                      (uint64_t)(mono_now() * 1e9);
+                                      (uint64_t)(clock_now() * 1e9);
     struct shop *shop = xmalloc(sizeof(*shop));
     shop_init(shop, seed);
     /* The run id in file names: from the seed when there is one, so names repeat with the
@@ -601,9 +562,9 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
     uint32_t run_id = (uint32_t)splitmix64(&id_state);
     int rc = 0;
     long seq = 0;
-    double next_at = mono_now();
+    double next_at = clock_now();
     double sim_clock = SEEDED_EPOCH; /* event times with --seed: a simulated clock */
-    double t0 = mono_now();
+    double t0 = clock_now();
     for (long f = 0; (o->files == 0 || f < o->files) && !*stop; f++) {
         long rows = o->rows_min;
         if (o->rows_max > o->rows_min)
@@ -645,11 +606,11 @@ int generator_run(const struct generator_options *o, volatile sig_atomic_t *stop
         if (o->rate > 0)
             next_at += (double)fr.rows / o->rate;
         else
-            next_at = mono_now() + o->interval;
+            next_at = clock_now() + o->interval;
         if (o->files == 0 || f + 1 < o->files)
-            sleep_until(next_at, stop);
+            clock_sleep_until(next_at, stop);
     }
-    double secs = mono_now() - t0;
+    double secs = clock_now() - t0;
     log_info("generate", "wrote %ld files, %ld rows (%ld invalid) in %.2f s (%.0f events/s)",
              totals->files, totals->rows, totals->rows - totals->valid, secs,
              secs > 0 ? (double)totals->rows / secs : 0);

@@ -6,6 +6,7 @@
 #define SLUICE_GENERATOR_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -38,7 +39,7 @@ struct generator_totals {
  * run id is derived from the seed when there is one (else from the time and pid), and a name
  * already present in input_dir or archive_dir is never reused. Returns 0, or -1 after logging an
  * error (an I/O failure). Totals are filled in either case. */
-int generator_run(const struct generator_options *opts, volatile sig_atomic_t *stop,
+int generator_run(const struct generator_options *opts, const atomic_int *stop,
                   struct generator_totals *totals);
 
 #endif

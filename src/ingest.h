@@ -4,7 +4,7 @@
 #ifndef SLUICE_INGEST_H
 #define SLUICE_INGEST_H
 
-#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -20,16 +20,19 @@ struct ingest_options {
     size_t batch_bytes;
     double rescan_interval;
     double lock_timeout;
+    double settle_time; /* an unterminated last row waits until the file is this old */
+    long producer_uid;  /* -1: files must belong to the hot folder's owner (checked as root) */
     bool once;
     unsigned workers; /* parallel loaders, each with its own connection (files split by name) */
     /* Optional: once this becomes non-zero, behave as with once (drain, then return). */
-    volatile sig_atomic_t *drain;
+    const atomic_int *drain;
 };
 
 struct ingest_stats {
     uint64_t batches;
     uint64_t files_done;
     uint64_t files_quarantined;
+    uint64_t files_redropped; /* same name, same content as a file loaded before */
     uint64_t rows_loaded;
     uint64_t rows_rejected;
 };
@@ -37,7 +40,7 @@ struct ingest_stats {
 /* Run until the folder is drained (once) or *stop is set. Returns 0 on a clean finish, -1 when
  * the engine could not start (folders, lock, bad event types); database outages are waited out,
  * never returned. */
-int ingest_run(const struct ingest_options *opts, volatile sig_atomic_t *stop,
+int ingest_run(const struct ingest_options *opts, const atomic_int *stop,
                struct ingest_stats *stats);
 
 #endif

@@ -14,6 +14,7 @@
  */
 #include "log.h"
 
+#include "fsutil.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -48,10 +49,11 @@ int log_open_dir(const char *log_dir)
     int fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0640);
     struct stat st;
     const char *why = NULL;
+    char ebuf[128];
     if (fd < 0)
-        why = errno == ELOOP ? "it is a symbolic link" : strerror(errno);
+        why = errno == ELOOP ? "it is a symbolic link" : strerror_r(errno, ebuf, sizeof(ebuf));
     else if (fstat(fd, &st) < 0)
-        why = strerror(errno);
+        why = strerror_r(errno, ebuf, sizeof(ebuf));
     else if (!S_ISREG(st.st_mode))
         why = "not a regular file";
     else if (st.st_nlink != 1)
@@ -74,20 +76,6 @@ void log_close(void)
     if (log_file_fd >= 0)
         close(log_file_fd);
     log_file_fd = -1;
-}
-
-static void write_all(int fd, const char *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
 }
 
 static const char hex_digits[] = "0123456789abcdef";
@@ -151,13 +139,14 @@ void log_write(enum log_level level, const char *component, const char *fmt, ...
         n = 0;
     va_list ap;
     va_start(ap, fmt);
+    errno = saved_errno; /* for %m */
     int m = vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
     size_t mlen = m < 0 ? 0 : (size_t)m < sizeof(msg) ? (size_t)m : sizeof(msg) - 1;
     size_t len = (size_t)n + log_escape(line + n, sizeof(line) - (size_t)n - 1, msg, mlen);
     line[len++] = '\n';
-    write_all(STDERR_FILENO, line, len);
+    (void)fs_write_all(STDERR_FILENO, line, len); /* nowhere to report a failed log write */
     if (log_file_fd >= 0)
-        write_all(log_file_fd, line, len);
+        (void)fs_write_all(log_file_fd, line, len);
     errno = saved_errno;
 }

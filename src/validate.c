@@ -58,6 +58,7 @@ static const char *const reject_names[REJECT_CODE_COUNT] = {
     [REJECT_ROW_TOO_LONG] = "row_too_long",
     [REJECT_DUPLICATE_EVENT_ID] = "duplicate_event_id",
     [REJECT_BAD_HEADER] = "bad_header",
+    [REJECT_BAD_FILE] = "bad_file",
 };
 
 static const char *const column_names[COL_COUNT] = {

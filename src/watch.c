@@ -16,12 +16,14 @@
  */
 #include "watch.h"
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
 #include <math.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -35,15 +37,10 @@ struct watch {
     int fd;
     double rescan_s;
     double next_rescan;
-    bool rescan_due;
+    bool rescan_due; /* start a listing as soon as none is in progress */
+    DIR *listing;    /* the listing in progress, read a page per poll */
+    unsigned part, nparts;
 };
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 bool watch_name_matches(const char *name)
 {
@@ -55,11 +52,11 @@ struct watch *watch_new(const char *input_dir, double rescan_seconds)
 {
     int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (fd < 0) {
-        log_error("watch", "inotify_init1 failed: %s", strerror(errno));
+        log_error("watch", "inotify_init1 failed: %m");
         return NULL;
     }
     if (inotify_add_watch(fd, input_dir, IN_MOVED_TO | IN_CLOSE_WRITE | IN_ONLYDIR) < 0) {
-        log_error("watch", "cannot watch '%s': %s", input_dir, strerror(errno));
+        log_error("watch", "cannot watch '%s': %m", input_dir);
         close(fd);
         return NULL;
     }
@@ -75,6 +72,8 @@ void watch_free(struct watch *w)
 {
     if (!w)
         return;
+    if (w->listing)
+        closedir(w->listing);
     close(w->fd);
     free(w->dir);
     free(w);
@@ -83,6 +82,48 @@ void watch_free(struct watch *w)
 void watch_request_rescan(struct watch *w)
 {
     w->rescan_due = true;
+}
+
+void watch_rescan_within(struct watch *w, double seconds)
+{
+    double at = clock_now() + seconds;
+    if (w->next_rescan > at)
+        w->next_rescan = at;
+}
+
+bool watch_listing(const struct watch *w)
+{
+    return w->listing != NULL || w->rescan_due;
+}
+
+void watch_set_partition(struct watch *w, unsigned part, unsigned nparts)
+{
+    w->part = part;
+    w->nparts = nparts;
+}
+
+unsigned watch_name_part(const char *name, unsigned nparts)
+{
+    uint32_t h = 2166136261u; /* FNV-1a: stable, so a name always goes to the same worker */
+    for (; *name; name++)
+        h = (h ^ (unsigned char)*name) * 16777619u;
+    return nparts > 1 ? h % nparts : 0;
+}
+
+/* A name this watcher reports: a candidate file, in this watcher's part of the folder. */
+static bool wanted(const struct watch *w, const char *name)
+{
+    return watch_name_matches(name) &&
+           (w->nparts <= 1 || watch_name_part(name, w->nparts) == w->part);
+}
+
+/* How many more names this call may append. */
+static size_t room(const struct watch_names *out, size_t from)
+{
+    if (!out->limit)
+        return SIZE_MAX;
+    size_t used = out->count - from;
+    return used >= out->limit ? 0 : out->limit - used;
 }
 
 static void names_add(struct watch_names *l, const char *name)
@@ -132,38 +173,50 @@ static void names_unique(struct watch_names *l, size_t from)
     l->count = w;
 }
 
-static int list_folder(struct watch *w, struct watch_names *out)
+/* Read the listing in progress (starting one if due) until it ends or the call's room is used
+ * up; the rest is read by the next calls. */
+static int list_page(struct watch *w, struct watch_names *out, size_t from)
 {
-    DIR *d = opendir(w->dir);
-    if (!d) {
-        log_error("watch", "cannot list '%s': %s", w->dir, strerror(errno));
-        return -1;
+    if (!w->listing) {
+        if (!w->rescan_due)
+            return 0;
+        w->listing = opendir(w->dir);
+        if (!w->listing) {
+            log_error("watch", "cannot list '%s': %m", w->dir);
+            return -1;
+        }
+        w->rescan_due = false;
+        out->listing_began = true;
     }
-    size_t from = out->count;
-    struct dirent *de;
-    errno = 0;
-    while ((de = readdir(d)) != NULL)
-        if (watch_name_matches(de->d_name))
-            names_add(out, de->d_name);
-    int e = errno;
-    closedir(d);
-    if (e) {
-        /* A partial listing must not pass for a full one (the caller forgets what it lacks). */
-        log_error("watch", "cannot list '%s': %s", w->dir, strerror(e));
-        for (size_t i = from; i < out->count; i++)
-            free(out->names[i]);
-        out->count = from;
-        return -1;
+    while (room(out, from) > 0) {
+        errno = 0;
+        struct dirent *de = readdir(w->listing);
+        if (de) {
+            if (wanted(w, de->d_name))
+                names_add(out, de->d_name);
+            continue;
+        }
+        int e = errno;
+        closedir(w->listing);
+        w->listing = NULL;
+        if (e) {
+            /* A partial listing must not pass for a full one (the caller forgets what it
+             * lacks): the names read so far stay, the listing is started again. */
+            errno = e;
+            log_error("watch", "cannot list '%s': %m", w->dir);
+            w->rescan_due = true;
+            return -1;
+        }
+        out->full_scan = true;
+        w->next_rescan = clock_now() + w->rescan_s;
+        break;
     }
-    out->full_scan = true;
-    w->rescan_due = false;
-    w->next_rescan = mono_now() + w->rescan_s;
     return 0;
 }
 
 /* Read every pending inotify event, until the queue is empty (EAGAIN).
  * 1 when the kernel queue overflowed, 0 otherwise, -1 on a read error. */
-static int drain_events(struct watch *w, struct watch_names *out)
+static int drain_events(struct watch *w, struct watch_names *out, size_t from)
 {
     char buf[64 * 1024] __attribute__((aligned(__alignof__(struct inotify_event))));
     int overflow = 0;
@@ -174,7 +227,7 @@ static int drain_events(struct watch *w, struct watch_names *out)
                 return overflow;
             if (errno == EINTR)
                 continue;
-            log_error("watch", "reading inotify events failed: %s", strerror(errno));
+            log_error("watch", "reading inotify events failed: %m");
             return -1;
         }
         if (n == 0)
@@ -183,8 +236,12 @@ static int drain_events(struct watch *w, struct watch_names *out)
             struct inotify_event *ev = (struct inotify_event *)p;
             if (ev->mask & IN_Q_OVERFLOW)
                 overflow = 1;
-            else if (ev->len && !(ev->mask & IN_ISDIR) && watch_name_matches(ev->name))
-                names_add(out, ev->name);
+            else if (ev->len && !(ev->mask & IN_ISDIR) && wanted(w, ev->name)) {
+                if (room(out, from) > 0)
+                    names_add(out, ev->name);
+                else
+                    w->rescan_due = true; /* no room: the next listing finds it */
+            }
             p += sizeof(*ev) + ev->len;
         }
     }
@@ -193,10 +250,11 @@ static int drain_events(struct watch *w, struct watch_names *out)
 int watch_poll(struct watch *w, int timeout_ms, struct watch_names *out)
 {
     size_t from = out->count;
-    double now = mono_now();
-    if (!w->rescan_due && now >= w->next_rescan)
-        w->rescan_due = true;
-    if (!w->rescan_due && timeout_ms != 0) {
+    out->full_scan = out->listing_began = false;
+    double now = clock_now();
+    if (!w->listing && !w->rescan_due && now >= w->next_rescan)
+        w->rescan_due = true; /* (a listing in progress is the rescan) */
+    if (!watch_listing(w) && timeout_ms != 0) {
         /* Never sleep past the next rescan; round up so we do not wake just before it. */
         double left_ms = ceil((w->next_rescan - now) * 1000);
         if (left_ms > INT_MAX)
@@ -207,27 +265,20 @@ int watch_poll(struct watch *w, int timeout_ms, struct watch_names *out)
         if (poll(&pfd, 1, timeout_ms) < 0) {
             if (errno == EINTR)
                 return 0; /* a signal: let the caller look at its stop flag */
-            log_error("watch", "poll failed: %s", strerror(errno));
+            log_error("watch", "poll failed: %m");
             return -1;
         }
     }
-    if (!w->rescan_due && mono_now() >= w->next_rescan)
+    if (!w->listing && !w->rescan_due && clock_now() >= w->next_rescan)
         w->rescan_due = true; /* the wait ended at the rescan time */
-    int drained = drain_events(w, out);
+    int drained = drain_events(w, out, from);
     if (drained < 0)
         return -1;
     if (drained > 0) {
         log_warn("watch", "inotify queue overflowed; rescanning input folder '%s'", w->dir);
         w->rescan_due = true;
     }
-    if (w->rescan_due) {
-        /* A full listing replaces whatever the events gave in this call. */
-        for (size_t i = from; i < out->count; i++)
-            free(out->names[i]);
-        out->count = from;
-        if (list_folder(w, out) < 0)
-            return -1;
-    }
+    int rc = list_page(w, out, from);
     names_unique(out, from);
-    return (int)(out->count - from);
+    return rc < 0 ? -1 : (int)(out->count - from);
 }

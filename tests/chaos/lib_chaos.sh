@@ -1,6 +1,21 @@
-# lib_chaos.sh - what the chaos scenarios share: waves of generated files with their manifests,
-# a clean final pass (ingest --once, archive --once), and the exactly-once check.
-# Sourced after tests/integration/lib.sh (which gives $WORK, pg_start, psql_q, expect_eq...).
+# lib_chaos.sh - what the chaos scenarios share: the sizes (CHAOS=full for `make chaos`, quick
+# otherwise), a throwaway cluster with the schema, waves of generated files with their
+# manifests, a clean final pass (ingest --once, archive --once), and the exactly-once check.
+# Sourced by each scenario script; it sources tests/integration/lib.sh (which gives $WORK,
+# pg_start, psql_q, expect_eq...).
+source "$(dirname "${BASH_SOURCE[0]}")/../integration/lib.sh"
+
+if [ "${CHAOS:-quick}" = full ]; then
+    FAULT_RUNS=20 KILLS=200 KILL_FILES=200 KILL_ROWS=2000 PG_CRASHES=20 STALL_S=30
+    OVERFLOW_FILES=20000 ARCHIVER_KILLS=100 LIVENESS_MB=1024
+else
+    FAULT_RUNS=${FAULT_RUNS:-2} KILLS=${KILLS:-15} KILL_FILES=${KILL_FILES:-30}
+    KILL_ROWS=${KILL_ROWS:-500} PG_CRASHES=${PG_CRASHES:-3} STALL_S=${STALL_S:-4}
+    OVERFLOW_FILES=${OVERFLOW_FILES:-0} ARCHIVER_KILLS=${ARCHIVER_KILLS:-10}
+    LIVENESS_MB=${LIVENESS_MB:-40}
+fi
+pg_start
+psql -Xq -v ON_ERROR_STOP=1 -f "$SLUICE_SRC/sql/postgres_setup.sql" >/dev/null
 
 D=$WORK/data
 IN=$D/input
@@ -102,4 +117,26 @@ wait_exit() {
     done
     kill -9 "$pid" 2>/dev/null
     wait "$pid" 2>/dev/null
+}
+
+# wait_for SECONDS CMD...: run CMD every 50 ms until it succeeds (0) or SECONDS pass (1).
+wait_for() {
+    local limit=$1 i
+    shift
+    for ((i = 0; i < limit * 20; i++)); do
+        "$@" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+
+# copy_in_flight: an ingester's COPY is running right now.
+copy_in_flight() {
+    [ "$(psql_q "SELECT count(*) FROM pg_stat_activity WHERE application_name LIKE
+        'sluice-ingest%' AND query LIKE 'COPY%' AND state <> 'idle'")" != 0 ]
+}
+
+# files_done: how many ledger rows are done.
+files_done() {
+    psql_q "SELECT count(*) FROM ingest_files WHERE status = 'done'"
 }

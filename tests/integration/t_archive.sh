@@ -101,6 +101,20 @@ expect_eq "loop: SIGTERM exits 0" "$?" 0
 expect_eq "loop: e.csv recorded" \
     "$(psql_q "SELECT archived_as FROM ingest_files WHERE file_name = 'e.csv'")" "e.csv"
 
+# --- an identical re-drop: the same name and content, after it was loaded and archived ---------
+cp "$D/archive/e.csv" "$D/input/e.csv"
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+expect_eq "re-drop: ingest exits 0" "$RC" 0
+expect_eq "re-drop: logged once, at info, saying where it went" \
+    "$(grep -c "'e.csv' was already loaded on .* as 'e.csv'; left in place for the archiver" <<<"$ERR")" 1
+expect_eq "re-drop: no row loaded twice" "$(psql_q "SELECT count(*) FROM user_activity WHERE event_id = 'e-1'")" 1
+capture "${ARC[@]}" --once --min-age 0
+expect_eq "re-drop: the archiver moves it like any done file" "$OUT" "archived 1 files"
+expect_eq "re-drop: the hot folder is empty" "$(ls "$D/input" | wc -l)" 0
+expect_eq "re-drop: the ledger says where the copy went" \
+    "$(psql_q "SELECT archived_as FROM ingest_files WHERE file_name = 'e.csv'")" "e.1.csv"
+
 # --- sluice run: everything together ------------------------------------------------------------
 R=$WORK/run
 psql_q "TRUNCATE user_activity, user_activity_errors, ingest_files"

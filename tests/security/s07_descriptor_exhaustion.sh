@@ -17,6 +17,7 @@ as_producer bash -c '
 ING=(--db "$SLUICE_DB" --input-dir "$D/input" --checkpoint-dir "$D/ck" --error-dir "$D/error")
 
 # The soft limit is raised to the hard one at start.
+mkdir -p "$WORK/empty"
 (ulimit -Sn 256 && ulimit -Hn 4096 && exec "$SLUICE_BIN" ingest "${ING[@]}" --input-dir "$WORK/empty" \
     --checkpoint-dir "$WORK/ck0" 2>"$WORK/idle.log") &
 idle=$!

@@ -64,6 +64,15 @@ static void test_name_matches(void)
     CHECK(!watch_name_matches(""));
 }
 
+/* The list holds n names, all different. */
+static void names_unique_check(const struct watch_names *l, size_t n)
+{
+    CHECK_EQ_LONG(l->count, n);
+    for (size_t i = 0; i < l->count; i++)
+        for (size_t j = i + 1; j < l->count; j++)
+            CHECK(strcmp(l->names[i], l->names[j]) != 0);
+}
+
 static void test_events_and_rescans(void)
 {
     put("b.csv", "1");
@@ -162,6 +171,69 @@ static void test_periodic_rescan(void)
     watch_free(w);
 }
 
+/* A listing larger than the room a caller gives goes on over several polls; events that find
+ * no room make another listing due; a partition reports only its own names. Here the folder
+ * holds the five names of the tests above. */
+static void test_paged_listing(void)
+{
+    struct watch *w = watch_new(root, 3600);
+    struct watch_names l = {0};
+    CHECK(w != NULL);
+    if (!w)
+        return;
+    l.limit = 2;
+    CHECK_EQ_LONG(watch_poll(w, 0, &l), 2);
+    CHECK(l.listing_began);
+    CHECK(!l.full_scan);
+    CHECK(watch_listing(w));
+    size_t seen = l.count;
+    CHECK_EQ_LONG(watch_poll(w, 5000, &l), 2); /* no wait while a listing is in progress */
+    CHECK(!l.listing_began);
+    CHECK(!l.full_scan);
+    seen = l.count;
+    CHECK_EQ_LONG(seen, 4);
+    CHECK_EQ_LONG(watch_poll(w, 0, &l), 1);
+    CHECK(l.full_scan);
+    CHECK(!watch_listing(w));
+    names_unique_check(&l, 5);
+    watch_names_clear(&l);
+
+    /* three events, room for one: one reported, a listing becomes due */
+    l.limit = 1;
+    put("p1.csv", "1");
+    put("p2.csv", "1");
+    put("p3.csv", "1");
+    CHECK_EQ_LONG(watch_poll(w, 1000, &l), 1);
+    CHECK(l.listing_began); /* started, with no room left to read */
+    CHECK(watch_listing(w));
+    watch_names_clear(&l);
+    l.limit = 0;
+    CHECK_EQ_LONG(watch_poll(w, 0, &l), 8);
+    CHECK(l.full_scan);
+    watch_names_clear(&l);
+
+    /* two partitions split the folder with nothing lost and nothing twice */
+    size_t total = 0;
+    for (unsigned part = 0; part < 2; part++) {
+        watch_set_partition(w, part, 2);
+        watch_request_rescan(w);
+        int n = watch_poll(w, 0, &l);
+        CHECK(n >= 0);
+        for (size_t i = 0; i < l.count; i++)
+            CHECK_EQ_LONG(watch_name_part(l.names[i], 2), part);
+        total += l.count;
+        watch_names_clear(&l);
+    }
+    CHECK_EQ_LONG(total, 8);
+    watch_names_release(&l);
+    watch_free(w);
+    for (int i = 1; i <= 3; i++) {
+        char p[400];
+        snprintf(p, sizeof(p), "%s/p%d.csv", root, i);
+        unlink(p);
+    }
+}
+
 static void on_alarm(int sig)
 {
     (void)sig;
@@ -245,6 +317,7 @@ int main(void)
     test_name_matches();
     test_events_and_rescans();
     test_periodic_rescan();
+    test_paged_listing();
     test_signal_ends_wait();
     test_overflow_rescans();
     char cmd[320];

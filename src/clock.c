@@ -1,0 +1,38 @@
+/*
+ * clock.c - time for intervals: one monotonic clock, and one sleep that a stop request cuts
+ * short within 100 ms (another thread may set the flag without a signal), so no loop in sluice
+ * needs its own.
+ */
+#include "clock.h"
+
+#include <time.h>
+
+double clock_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+bool clock_sleep_until(double deadline, const atomic_int *stop)
+{
+    for (;;) {
+        if (stop && atomic_load(stop))
+            return false;
+        double now = clock_now();
+        if (now >= deadline)
+            return true;
+        double until = deadline - now > 0.1 ? now + 0.1 : deadline;
+        struct timespec ts;
+        ts.tv_sec = (time_t)until;
+        ts.tv_nsec = (long)((until - (double)ts.tv_sec) * 1e9);
+        if (ts.tv_nsec >= 1000000000L)
+            ts.tv_nsec = 999999999L;
+        clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL);
+    }
+}
+
+bool clock_sleep(double seconds, const atomic_int *stop)
+{
+    return clock_sleep_until(clock_now() + seconds, stop);
+}

@@ -1,0 +1,18 @@
+/* clock.h - the one monotonic clock and the one stop-aware sleep. */
+#ifndef SLUICE_CLOCK_H
+#define SLUICE_CLOCK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* Seconds on CLOCK_MONOTONIC (for intervals and deadlines, never for dates). */
+double clock_now(void);
+
+/* Sleep until the clock_now() deadline, waking at least every 100 ms to look at *stop (may be
+ * NULL). Returns false when *stop was set before the time was up. */
+bool clock_sleep_until(double deadline, const atomic_int *stop);
+/* Sleep for `seconds`, waking at least every 100 ms to look at *stop (may be NULL). Returns
+ * false when *stop was set before the time was up. */
+bool clock_sleep(double seconds, const atomic_int *stop);
+
+#endif

@@ -1,0 +1,299 @@
+/*
+ * ledger.c - the only code that reads or writes ingest_files.
+ *
+ * A batch claims its files in its own transaction: pg_try_advisory_xact_lock on a key made of
+ * name and content hash (so the claim dies with the transaction or the session, never leaks),
+ * then the row is registered if new and its progress read. Progress moves only by
+ * ledger_advance(), a compare-and-set on (status 'loading', committed_offset) inside the same
+ * transaction as the rows it accounts for: two writers can never both advance a file, and a
+ * crash leaves the ledger and the tables agreeing. All per-file statements are batched through
+ * unnest() of array parameters, so a batch of 2,000 files costs a handful of round trips.
+ *
+ * Freeing the claims of a stalled ingester: the server ends an idle transaction by itself
+ * (idle_in_transaction_session_timeout), but a session waiting for COPY data is not idle and
+ * no timeout fires. So an ingester that finds files busy samples their holders: one whose COPY
+ * progress (pg_stat_progress_copy.bytes_processed) has not moved for --lock-timeout across two
+ * or more samples, or that sits idle in its transaction that long, is ended. A long but live
+ * COPY keeps moving and is never ended.
+ */
+#include "ledger.h"
+
+#include "clock.h"
+#include "log.h"
+#include "mem.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The files' advisory lock keys (name + content hash) as an array literal in keys; only the
+ * busy ones with busy_only. */
+static const char *lock_keys(struct buf *keys, struct ledger_file **files, size_t n,
+                             bool busy_only)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (busy_only && !files[i]->busy)
+            continue;
+        char key[32];
+        snprintf(key, sizeof(key), "%" PRId64, filehash_lock_key(files[i]->hash, files[i]->name));
+        pgarray_add(keys, key);
+    }
+    return pgarray_end(keys);
+}
+
+enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n)
+{
+    struct buf keys, names, hashes, sizes, mtimes, again_n, again_h;
+    struct buf *all[] = {&keys, &names, &hashes, &sizes, &mtimes, &again_n, &again_h};
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        buf_init(all[i]);
+    PGresult *res = NULL;
+    enum sink_result r;
+
+    const char *p1[] = {lock_keys(&keys, files, n, false)};
+    r = sink_query(conn,
+                   "SELECT pg_try_advisory_xact_lock(k) FROM unnest($1::bigint[]) "
+                   "WITH ORDINALITY AS t(k, i) ORDER BY i",
+                   1, p1, PGRES_TUPLES_OK, "claim files", &res);
+    if (r != SINK_OK)
+        goto out;
+    size_t nclaimed = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ledger_file *f = files[i];
+        f->busy = strcmp(PQgetvalue(res, (int)i, 0), "t") != 0;
+        f->redropped = false;
+        if (f->busy)
+            continue;
+        nclaimed++;
+        pgarray_add(&names, f->name);
+        pgarray_add(&hashes, f->hash);
+        pgarray_add_u64(&sizes, f->size);
+        char mt[48];
+        snprintf(mt, sizeof(mt), "%lld.%09ld", (long long)f->mtime.tv_sec, f->mtime.tv_nsec);
+        pgarray_add(&mtimes, mt);
+    }
+    PQclear(res);
+    res = NULL;
+    if (!nclaimed)
+        goto out;
+
+    const char *p2[] = {pgarray_end(&names), pgarray_end(&hashes), pgarray_end(&sizes),
+                        pgarray_end(&mtimes)};
+    r = sink_query(conn,
+                   "INSERT INTO ingest_files (file_name, content_hash, size_bytes, file_mtime) "
+                   "SELECT n, h, s, to_timestamp(m) FROM unnest($1::text[], $2::text[], "
+                   "$3::bigint[], $4::float8[]) AS t(n, h, s, m) ON CONFLICT DO NOTHING",
+                   4, p2, PGRES_COMMAND_OK, "register files", NULL);
+    if (r != SINK_OK)
+        goto out;
+    r = sink_query(conn,
+                   "SELECT f.status, f.committed_offset, f.committed_line, "
+                   "f.archived_at IS NOT NULL, coalesce(f.committed_at::text, ''), "
+                   "coalesce(f.archived_as, '') FROM unnest($1::text[], $2::text[]) "
+                   "WITH ORDINALITY AS t(n, h, i) JOIN ingest_files f "
+                   "ON f.file_name = t.n AND f.content_hash = t.h ORDER BY t.i",
+                   2, p2, PGRES_TUPLES_OK, "read ledger", &res);
+    if (r != SINK_OK)
+        goto out;
+    if ((size_t)PQntuples(res) != nclaimed) {
+        log_error("ledger", "ledger returned %d rows for %zu claimed files", PQntuples(res),
+                  nclaimed);
+        r = SINK_FATAL;
+        goto out;
+    }
+    int row = 0;
+    size_t nagain = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct ledger_file *f = files[i];
+        if (f->busy)
+            continue;
+        snprintf(f->status, sizeof(f->status), "%s", PQgetvalue(res, row, 0));
+        f->offset = strtoull(PQgetvalue(res, row, 1), NULL, 10);
+        f->line = strtoull(PQgetvalue(res, row, 2), NULL, 10);
+        f->redropped = strcmp(f->status, "done") == 0 && PQgetvalue(res, row, 3)[0] == 't';
+        snprintf(f->committed_at, sizeof(f->committed_at), "%s", PQgetvalue(res, row, 4));
+        snprintf(f->archived_as, sizeof(f->archived_as), "%s", PQgetvalue(res, row, 5));
+        f->new_status = NULL;
+        row++;
+        if (f->redropped) {
+            pgarray_add(&again_n, f->name);
+            pgarray_add(&again_h, f->hash);
+            nagain++;
+        }
+    }
+    if (nagain) {
+        /* The same content dropped again after it was archived: hand it to the archiver. */
+        const char *p3[] = {pgarray_end(&again_n), pgarray_end(&again_h)};
+        r = sink_query(conn,
+                       "UPDATE ingest_files f SET archived_at = NULL FROM unnest($1::text[], "
+                       "$2::text[]) AS t(n, h) WHERE f.file_name = t.n AND f.content_hash = t.h",
+                       2, p3, PGRES_COMMAND_OK, "re-open re-dropped files", NULL);
+        if (r != SINK_OK)
+            goto out;
+    }
+    r = SINK_OK;
+out:
+    PQclear(res);
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
+        buf_release(all[i]);
+    return r;
+}
+
+enum sink_result ledger_advance(PGconn *conn, struct ledger_file **files, size_t n)
+{
+    struct buf names, hashes, status, offs, lines, loaded, rejected, old;
+    struct buf *all[] = {&names, &hashes, &status, &offs, &lines, &loaded, &rejected, &old};
+    enum { NCOLS = sizeof(all) / sizeof(all[0]) };
+    for (size_t i = 0; i < NCOLS; i++)
+        buf_init(all[i]);
+    size_t moving = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ledger_file *f = files[i];
+        if (!f->new_status)
+            continue;
+        moving++;
+        pgarray_add(&names, f->name);
+        pgarray_add(&hashes, f->hash);
+        pgarray_add(&status, f->new_status);
+        pgarray_add_u64(&offs, f->new_offset);
+        pgarray_add_u64(&lines, f->new_line);
+        pgarray_add_u64(&loaded, f->loaded);
+        pgarray_add_u64(&rejected, f->rejected);
+        pgarray_add_u64(&old, f->offset);
+    }
+    enum sink_result r = SINK_OK;
+    if (moving) {
+        const char *p[NCOLS];
+        for (size_t i = 0; i < NCOLS; i++)
+            p[i] = pgarray_end(all[i]);
+        PGresult *res = NULL;
+        r = sink_query(
+            conn,
+            "UPDATE ingest_files f SET status = t.st, committed_offset = t.off, "
+            "committed_line = t.line, rows_loaded = f.rows_loaded + t.ld, "
+            "rows_rejected = f.rows_rejected + t.rj, committed_at = clock_timestamp() "
+            "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
+            "$6::bigint[], $7::bigint[], $8::bigint[]) AS t(n, h, st, off, line, ld, rj, old) "
+            "WHERE f.file_name = t.n AND f.content_hash = t.h AND f.committed_offset = t.old "
+            "AND f.status = 'loading'",
+            NCOLS, p, PGRES_COMMAND_OK, "update ledger", &res);
+        if (r == SINK_OK && strtoull(PQcmdTuples(res), NULL, 10) != moving) {
+            log_error("ledger", "ledger moved under this batch (%s of %zu rows updated)",
+                      PQcmdTuples(res), moving);
+            r = SINK_FATAL;
+        }
+        PQclear(res);
+    }
+    for (size_t i = 0; i < NCOLS; i++)
+        buf_release(all[i]);
+    return r;
+}
+
+/* The slot that remembers pid's current transaction, or a free (or the oldest) one. */
+static int stall_slot(struct ledger_stalls *s, int pid, const char *xact, bool *known)
+{
+    int oldest = 0;
+    for (int i = 0; i < LEDGER_STALL_SLOTS; i++) {
+        if (s->slot[i].pid == pid && strcmp(s->slot[i].xact, xact) == 0) {
+            *known = true;
+            return i;
+        }
+        if (s->slot[i].since < s->slot[oldest].since)
+            oldest = i;
+    }
+    *known = false;
+    return oldest;
+}
+
+enum sink_result ledger_free_stalled(PGconn *conn, struct ledger_stalls *s,
+                                     struct ledger_file **files, size_t n, double lock_timeout_s)
+{
+    struct buf keys;
+    buf_init(&keys);
+    const char *p[] = {lock_keys(&keys, files, n, true)};
+    PGresult *res = NULL;
+    enum sink_result r = sink_query(
+        conn,
+        "SELECT DISTINCT a.pid, coalesce(c.bytes_processed, -1), a.xact_start::text, "
+        "extract(epoch FROM now() - a.state_change) FROM pg_locks l "
+        "JOIN pg_stat_activity a ON a.pid = l.pid "
+        "LEFT JOIN pg_stat_progress_copy c ON c.pid = a.pid "
+        "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+        "AND ((l.classid::bigint << 32) | l.objid::bigint) = ANY($1::bigint[]) "
+        "AND a.pid <> pg_backend_pid() AND a.xact_start IS NOT NULL "
+        "AND (a.state = 'idle in transaction' OR a.wait_event = 'ClientRead')",
+        1, p, PGRES_TUPLES_OK, "look at busy files' holders", &res);
+    buf_release(&keys);
+    if (r != SINK_OK)
+        return r;
+    double now = clock_now();
+    for (int i = 0; i < PQntuples(res) && r == SINK_OK; i++) {
+        int pid = atoi(PQgetvalue(res, i, 0));
+        long long bytes = strtoll(PQgetvalue(res, i, 1), NULL, 10);
+        const char *xact = PQgetvalue(res, i, 2);
+        double idle_s = strtod(PQgetvalue(res, i, 3), NULL);
+        bool known;
+        int k = stall_slot(s, pid, xact, &known);
+        if (!known || s->slot[k].bytes != bytes) {
+            /* first sample, or it moved since the last one: start timing from now */
+            s->slot[k].pid = pid;
+            s->slot[k].bytes = bytes;
+            snprintf(s->slot[k].xact, sizeof(s->slot[k].xact), "%s", xact);
+            s->slot[k].since = now;
+            continue;
+        }
+        /* Outside COPY the server's own idle timer says how long it has done nothing; inside,
+         * the time since its progress was last seen to move. */
+        double still = bytes < 0 ? idle_s : now - s->slot[k].since;
+        if (still < lock_timeout_s)
+            continue;
+        /* End it only if it is still the same transaction with the same progress. */
+        char pid_s[16], bytes_s[32];
+        snprintf(pid_s, sizeof(pid_s), "%d", pid);
+        snprintf(bytes_s, sizeof(bytes_s), "%lld", bytes);
+        const char *tp[] = {pid_s, xact, bytes_s};
+        PGresult *t = NULL;
+        r = sink_query(conn,
+                       "SELECT pg_terminate_backend(a.pid) FROM pg_stat_activity a "
+                       "LEFT JOIN pg_stat_progress_copy c ON c.pid = a.pid "
+                       "WHERE a.pid = $1::int AND a.xact_start::text = $2 "
+                       "AND coalesce(c.bytes_processed, -1) = $3::bigint",
+                       3, tp, PGRES_TUPLES_OK, "end a stalled session", &t);
+        if (r == SINK_OK) {
+            if (PQntuples(t) > 0 && PQgetvalue(t, 0, 0)[0] == 't')
+                log_warn("ledger",
+                         "ended PostgreSQL session %d: it held files without progress for "
+                         "%.1f s (a stalled ingester); its batch is rolled back",
+                         pid, still);
+            PQclear(t);
+        }
+        s->slot[k].pid = 0;
+    }
+    PQclear(res);
+    return r;
+}
+
+enum sink_result ledger_archive_page(PGconn *conn, const char *after_name, const char *after_hash,
+                                     int limit, PGresult **out)
+{
+    char lim[16];
+    snprintf(lim, sizeof(lim), "%d", limit);
+    const char *p[] = {after_name, after_hash, lim};
+    return sink_query(conn,
+                      "SELECT file_name, content_hash, size_bytes FROM ingest_files "
+                      "WHERE status = 'done' AND archived_at IS NULL "
+                      "AND (file_name, content_hash) > ($1, $2) "
+                      "ORDER BY file_name, content_hash LIMIT $3::int",
+                      3, p, PGRES_TUPLES_OK, "list files to archive", out);
+}
+
+enum sink_result ledger_mark_archived(PGconn *conn, const char *name, const char *hash,
+                                      const char *as)
+{
+    const char *p[] = {name, hash, as};
+    return sink_query(conn,
+                      "UPDATE ingest_files SET archived_at = now(), archived_as = $3 "
+                      "WHERE file_name = $1 AND content_hash = $2",
+                      3, p, PGRES_COMMAND_OK, "mark archived", NULL);
+}

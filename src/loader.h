@@ -1,0 +1,41 @@
+/*
+ * loader.h - one batch, one transaction: claim the files, stream their valid rows into
+ * user_activity and their dead letters into user_activity_errors, advance the ledger, commit.
+ */
+#ifndef SLUICE_LOADER_H
+#define SLUICE_LOADER_H
+
+#include "batch.h"
+#include "copy_sink.h"
+
+#include <libpq-fe.h>
+#include <stdint.h>
+
+struct loader_options {
+    const char *event_types;
+    size_t max_row_bytes;
+    double lock_timeout;
+};
+
+struct loader;
+
+/* NULL after logging when the options are unusable (a bad event type list). */
+struct loader *loader_new(const struct loader_options *o);
+void loader_free(struct loader *l);
+
+/* Run the whole transaction for the planned batch on conn. SINK_OK: committed. Otherwise the
+ * transaction is left to roll back (an open COPY already ended); SINK_DUPLICATE means a row
+ * collided with one already loaded: call again, and the batch goes through staging. A file
+ * that fails on its own (a read error) poisons the batch (b->poisoned): call again, and that
+ * file is quarantined while the others load. Files planned with quarantine_why are refused
+ * whole, unread, with a bad_file dead letter. */
+enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b);
+
+/* True while batches go through the staging table (after a duplicate, for a while). */
+bool loader_staging(const struct loader *l);
+/* Start a batch: decides whether it goes through staging. */
+void loader_begin_batch(struct loader *l);
+/* A duplicate was found: redo through staging, and keep doing so for the next batches. */
+void loader_use_staging(struct loader *l);
+
+#endif

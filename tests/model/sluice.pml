@@ -1,0 +1,352 @@
+/*
+ * sluice.pml - the coordination protocol of src/ingest.c and src/archive.c, for spin.
+ *
+ * What is modelled, step by step as the code does it (one atomic step = one SQL statement or one
+ * file system call; anything may happen between two of them):
+ *
+ *   ingester  pick a file in the hot folder; open it and hash it (the descriptor keeps that
+ *             content even if the name is replaced afterwards)
+ *             BEGIN (connecting first if the session is gone)
+ *             pg_try_advisory_xact_lock(name+hash); busy -> free_stalled_claims: end the
+ *               holder's session if it is stalled, then COMMIT the empty batch and go on
+ *             INSERT the ledger row ON CONFLICT DO NOTHING; read status and committed_offset
+ *             COPY the next 1..ROWS-offset rows; UPDATE the ledger with compare-and-set on the
+ *               old offset (status 'loading'); COMMIT (the UPDATE's row lock serialises
+ *               writers, so CAS + rows + ledger are applied in the commit's one step)
+ *   archiver  list ledger rows done and not archived; check the hot folder holds that content
+ *             (hash, then the identity re-check); durable move to the archive; mark archived_at.
+ *             A file missing from the hot folder but found in the archive is marked (a crash
+ *             between move and mark)
+ *   writer    drops content 1 under the name, and later content 2 under the SAME name
+ *   chaos     SIGKILLs an ingester or the archiver at any step; the server ends one backend
+ *             (idle_in_transaction_session_timeout, an admin); the database restarts (every
+ *             backend ends, every uncommitted transaction is gone); SIGSTOPs an ingester
+ *             (it stays stopped, holding what it holds, until its session has been ended)
+ *
+ * The database state is the committed state: ledger rows, loaded rows (user_activity and
+ * user_activity_errors together: a duplicate event_id becomes a dead letter, so "exactly once"
+ * means exactly one record of each input row across both tables), advisory locks per backend.
+ * A transaction's own writes live in the ingester until its commit step.
+ *
+ * Properties: (1) no row ever has two records, and when everything is done every row of both
+ * contents has exactly one; (2) a file is moved to the archive only while its ledger row is done
+ * and only with the content that row describes, and archived_at is set only when that content is
+ * in the archive; (3) `live`: under weak fairness, with finitely many faults, everything ends done
+ * and archived: no ingester waits forever on a claim held by a stopped one.
+ *
+ * Variants (-D): NO_CAS (UPDATE without the offset check), NO_LOCK (no advisory lock),
+ * NO_STALL_CHECK (busy claims are never freed), REDROP_OVER (the writer renames the new content
+ * over the name at any time, not only once the old file has left the folder).
+ */
+
+#ifndef NING
+#define NING 2          /* ingesters */
+#endif
+#ifndef ROWS
+#define ROWS 2          /* rows per file */
+#endif
+#ifndef FAULTS
+#define FAULTS 2        /* faults of any kind in one run, each at any step */
+#endif
+
+#define NCONT 3         /* contents 1 and 2; 0 = none */
+#define LOADING 1
+#define DONE 2
+
+/* ---- committed database state ---- */
+bit  exists[NCONT];         /* ledger row (name, content) */
+byte status[NCONT];
+byte off[NCONT];            /* committed_offset, in rows */
+bit  archived[NCONT];       /* archived_at set */
+byte records[NCONT * ROWS]; /* records of each input row in user_activity + errors */
+byte holder[NCONT];         /* advisory lock on (name, content): backend i+1, 0 = free */
+bit  alive[NING];           /* ingester i has a session */
+
+/* ---- the file system ---- */
+byte folder;                /* content under the name in the hot folder, 0 = none */
+byte inarch[NCONT];         /* copies of each content in the archive */
+bit  dropped2;              /* the writer has dropped content 2 */
+
+/* ---- faults ---- */
+bit  kill[NING];
+bit  akill;
+bit  stopped[NING];
+byte faults;
+byte sidx;                  /* the ingester stopped last */
+
+#define all_done (dropped2 && folder == 0 && exists[1] && status[1] == DONE && archived[1] && \
+                  exists[2] && status[2] == DONE && archived[2])
+
+/* End backend b's session: its transaction rolls back, its advisory locks are released. */
+inline end_backend(b)
+{
+    alive[b] = 0;
+    if
+    :: holder[1] == b + 1 -> holder[1] = 0
+    :: else -> skip
+    fi;
+    if
+    :: holder[2] == b + 1 -> holder[2] = 0
+    :: else -> skip
+    fi
+}
+
+proctype ingester(byte me)
+{
+    byte h;        /* content the open descriptor reads */
+    bit  ins;      /* this transaction inserted the ledger row */
+    byte st, old;  /* ledger as read in this transaction */
+    byte k, r;     /* rows in this batch */
+    bit  got;
+
+restart:
+    h = 0; ins = 0; st = 0; old = 0; k = 0; r = 0; got = 0;
+    {
+end_idle:
+        do
+        :: atomic { folder != 0 -> h = folder } ->
+            /* BEGIN, connecting first when the session is gone */
+            if
+            :: !alive[me] -> alive[me] = 1
+            :: else -> skip
+            fi;
+            /* claim */
+            atomic {
+                if
+                :: !alive[me] -> goto rollback
+                :: else -> skip
+                fi;
+#ifdef NO_LOCK
+                got = 1
+#else
+                if
+                :: holder[h] == 0 -> holder[h] = me + 1; got = 1
+                :: else -> got = 0
+                fi
+#endif
+            }
+            if
+            :: !got ->
+                /* free_stalled_claims: a holder stuck for over --lock-timeout loses its
+                 * session (a stopped process; the model also lets a slow live one lose it) */
+                atomic {
+                    if
+                    :: !alive[me] -> goto rollback
+                    :: else -> skip
+                    fi;
+                    r = holder[h];
+#ifndef NO_STALL_CHECK
+                    if
+                    :: r != 0 && stopped[r - 1] -> end_backend(r - 1)
+#ifndef LIVENESS
+                    :: r != 0 && !stopped[r - 1] -> end_backend(r - 1)
+                    :: true -> skip
+#endif
+                    :: else -> skip
+                    fi;
+#endif
+                    r = 0
+                }
+                goto rollback   /* COMMIT of the empty batch: nothing to lose */
+            :: else -> skip
+            fi;
+            /* INSERT ... ON CONFLICT DO NOTHING, then read the ledger row */
+            atomic {
+                !stopped[me];
+                if
+                :: !alive[me] -> goto rollback
+                :: else -> skip
+                fi;
+                if
+                :: exists[h] -> ins = 0; st = status[h]; old = off[h]
+                :: else -> ins = 1; st = LOADING; old = 0
+                fi
+            }
+            if
+            :: st == DONE -> goto rollback  /* skipped: finished already */
+            :: else -> skip
+            fi;
+            /* COPY 1..ROWS-old rows of content h */
+            atomic {
+                !stopped[me];
+                if
+                :: !alive[me] -> goto rollback
+                :: else -> skip
+                fi;
+                k = 1;
+                do
+                :: old + k < ROWS -> k++
+                :: break
+                od
+            }
+            /* UPDATE ingest_files ... WHERE committed_offset = old AND status = 'loading';
+             * COMMIT. A row that moved makes the batch fail (rolled back). */
+            atomic {
+                !stopped[me];
+                if
+                :: !alive[me] -> goto rollback
+                :: else -> skip
+                fi;
+#ifndef NO_CAS
+                if
+                :: exists[h] && (off[h] != old || status[h] != LOADING) -> goto rollback
+                :: else -> skip
+                fi;
+#endif
+                exists[h] = 1;
+                if
+                :: ins && status[h] == 0 -> status[h] = LOADING
+                :: else -> skip
+                fi;
+                r = old;
+                do
+                :: r < old + k ->
+                    records[(h - 1) * ROWS + r]++;
+                    assert(records[(h - 1) * ROWS + r] == 1);   /* property 1 */
+                    r++
+                :: else -> break
+                od;
+                off[h] = old + k;
+                if
+                :: off[h] == ROWS -> status[h] = DONE
+                :: else -> skip
+                fi;
+                if
+                :: holder[h] == me + 1 -> holder[h] = 0
+                :: else -> skip
+                fi;
+                h = 0; ins = 0; st = 0; old = 0; k = 0; r = 0; got = 0
+            }
+            goto end_idle;
+rollback:
+            atomic {
+                if
+                :: alive[me] && holder[h] == me + 1 -> holder[h] = 0
+                :: else -> skip
+                fi;
+                h = 0; ins = 0; st = 0; old = 0; k = 0; r = 0; got = 0
+            }
+        od
+    } unless {
+        atomic {
+            kill[me] ->
+            end_backend(me);
+            kill[me] = 0
+        }
+    };
+    goto restart
+}
+
+proctype archiver()
+{
+    byte c, moved;
+restart:
+    c = 0; moved = 0;
+    {
+end_arch:
+        do
+        :: atomic {   /* the page of rows done and not archived */
+                if
+                :: exists[1] && status[1] == DONE && !archived[1] -> c = 1
+                :: exists[2] && status[2] == DONE && !archived[2] -> c = 2
+                fi
+            } ->
+            if
+            :: atomic { folder == c } ->   /* hashed, and the identity re-check passed */
+                atomic {                   /* the durable move of whatever has the name now */
+                    moved = folder;
+                    folder = 0;
+                    inarch[moved]++;
+                    assert(moved == c && status[c] == DONE);   /* property 2 */
+                    moved = 0
+                }
+            :: atomic { folder != c && inarch[c] == 0 } -> c = 0; goto next
+            :: atomic { folder != c && inarch[c] > 0 } -> skip  /* moved before a crash */
+            fi;
+            atomic {      /* UPDATE ... SET archived_at */
+                assert(inarch[c] == 1 && status[c] == DONE);   /* property 2 */
+                archived[c] = 1;
+                c = 0
+            };
+next:       skip
+        od
+    } unless {
+        atomic { akill -> akill = 0 }
+    };
+    goto restart
+}
+
+proctype writer()
+{
+    folder = 1;
+#ifdef REDROP_OVER
+    true;
+#else
+    folder == 0;
+#endif
+    atomic { folder = 2; dropped2 = 1 }
+}
+
+proctype chaos()
+{
+    byte i;
+end_chaos:
+    do
+    :: atomic { faults < FAULTS ->
+            faults++;
+            select(i : 0 .. NING - 1);
+            stopped[i] = 0;   /* SIGKILL ends a stopped process too */
+            kill[i] = 1;
+            i = 0 }
+    :: atomic { faults < FAULTS -> faults++; akill = 1 }
+    :: atomic { faults < FAULTS ->
+            faults++;
+            select(i : 0 .. NING - 1);
+            end_backend(i);
+            i = 0 }
+    :: atomic { faults < FAULTS ->
+            faults++;
+            for (i : 0 .. NING - 1) { end_backend(i) }
+            i = 0 }
+    :: atomic { faults < FAULTS && !stopped[sidx] ->   /* one stopped at a time */
+            faults++;
+            select(i : 0 .. NING - 1);
+            stopped[i] = 1;
+            sidx = i;
+            i = 0 }
+#ifdef LIVENESS
+    /* a stopped ingester wakes up only after its session was ended (stopped "for longer
+     * than --lock-timeout"); it may also never wake up */
+    :: atomic { (stopped[sidx] && !alive[sidx]) -> stopped[sidx] = 0 }
+#else
+    :: atomic { stopped[sidx] -> stopped[sidx] = 0 }
+#endif
+    od
+}
+
+/* Property 1 at the end: every row of both contents has exactly one record. */
+active proctype monitor()
+{
+    byte r;
+    atomic {
+        all_done ->
+        for (r : 0 .. 2 * ROWS - 1) { assert(records[r] == 1) }
+        assert(inarch[1] == 1 && inarch[2] == 1)
+    }
+}
+
+init
+{
+    byte i;
+    atomic {
+        for (i : 0 .. NING - 1) { run ingester(i) }
+        run archiver();
+        run writer();
+        run chaos();
+        i = 0
+    }
+}
+
+#ifdef LIVENESS
+ltl live { <> all_done }
+#endif
