@@ -29,6 +29,12 @@ requirements=(
     "systemd"                                    # systemd-analyze verify of packaging/systemd
 )
 
+# `install-deps.sh compose`: also what `make compose-test` needs (a Docker engine, compose v1,
+# debootstrap for the base image).
+if [ "${1:-}" = compose ]; then
+    requirements+=("docker.io" "docker-compose" "debootstrap" "coreutils")
+fi
+
 installed() {
     dpkg-query -W -f='${Status}\n' "$1" 2>/dev/null | grep -q '^install ok installed$'
 }

@@ -1,5 +1,7 @@
 /*
- * sluice.pml - the coordination protocol of src/ingest.c and src/archive.c, for spin.
+ * sluice.pml - the coordination protocol of the ingester (src/ledger.c: claims, the
+ * compare-and-set UPDATE, ending stalled sessions; src/loader.c: one batch's transaction) and
+ * of the archiver (src/archive.c), for spin. tests/model/run.sh checks it.
  *
  * What is modelled, step by step as the code does it (one atomic step = one SQL statement or one
  * file system call; anything may happen between two of them):
