@@ -22,6 +22,7 @@
  */
 #include "archive.h"
 
+#include "fault.h"
 #include "filehash.h"
 #include "fsutil.h"
 #include "ledger.h"
@@ -98,16 +99,49 @@ static bool find_in_archive(int archive_fd, const char *name, const char *hash, 
     return false;
 }
 
+struct archive_dirs {
+    int in_fd, arc_fd;
+    const char *input_dir, *archive_dir;
+};
+
+/* A file set aside for archiving turned out not to be the one checked (a writer renamed a new
+ * one over the name just before): it goes back under its name, or the first free suffixed
+ * name if yet another file took that meanwhile, for the ingesters to load. */
+static void give_back(const struct archive_dirs *d, const char *stage, const char *name,
+                      const char *lname)
+{
+    char back[1024];
+    for (unsigned k = 0; k < 1000; k++) {
+        if (fs_suffixed_name(back, sizeof(back), name, k) < 0)
+            break;
+        if (fs_rename_noreplace_at(d->in_fd, stage, d->in_fd, back) == 0) {
+            log_info("archive", "'%s' was replaced after its check; the new file stays in the "
+                     "hot folder%s%s", lname, k ? " as " : "", k ? back : "");
+            return;
+        }
+        if (errno != EEXIST)
+            break;
+    }
+    log_error("archive", "'%s' was replaced after its check and cannot be put back: %m", lname);
+}
+
 /* Names whose move failed, held back for a minute. One archiver runs per process (the archive
  * command, or the archive thread of run), so the limiter lives as long as the process. */
 static pthread_mutex_t retry_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct retry_limit *retries;
 
+/* The limiter, made at first use; call with retry_mu held. */
+static struct retry_limit *limiter(void)
+{
+    if (!retries)
+        retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
+    return retries;
+}
+
 static bool retry_due(const char *name)
 {
     pthread_mutex_lock(&retry_mu);
-    if (!retries)
-        retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
+    limiter();
     bool due = retry_limit_due(retries, name, retry_limit_now());
     pthread_mutex_unlock(&retry_mu);
     return due;
@@ -118,16 +152,12 @@ static void retry_record(const char *name, bool ok)
 {
     pthread_mutex_lock(&retry_mu);
     if (ok)
-        retry_limit_clear(retries, name);
+        retry_limit_clear(limiter(), name);
     else
-        retry_limit_failed(retries, name, retry_limit_now());
+        retry_limit_failed(limiter(), name, retry_limit_now());
     pthread_mutex_unlock(&retry_mu);
 }
 
-struct archive_dirs {
-    int in_fd, arc_fd;
-    const char *input_dir, *archive_dir;
-};
 
 /* Archive the file the ledger names `lname` (its encoded name) if it is a plain entry of the
  * hot folder, old enough and unchanged. Returns the status of the ledger update (DB_OK when
@@ -153,6 +183,12 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
         }
         goto out;
     }
+    /* While a file is archived it is out of the writers' way under a hidden name made of its
+     * content hash: a pass that died there resumes from it. */
+    char stage[FILEHASH_HEX_LEN + 32];
+    snprintf(stage, sizeof(stage), ".sluice-archiving.%s", hash);
+    if (regular_at(d->in_fd, stage, &st) == 1 && has_content(d->in_fd, stage, hash, size, &hashed))
+        goto move;
     int kind = regular_at(d->in_fd, name, &st);
     if (kind == 0) /* a symlink or folder took the name: not ours to move */
         goto out;
@@ -172,15 +208,25 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
         log_debug("archive", "'%s' has new content since it was loaded; left in place", lname);
         goto out;
     }
-    /* Still the file we hashed? (A writer may have renamed a new one over it meanwhile.) */
-    if (regular_at(d->in_fd, name, &st) != 1 || st.st_ino != hashed.st_ino ||
-        st.st_dev != hashed.st_dev || st.st_size != hashed.st_size ||
-        st.st_mtim.tv_sec != hashed.st_mtim.tv_sec || st.st_mtim.tv_nsec != hashed.st_mtim.tv_nsec)
-        goto out;
     if (!retry_due(lname))
         goto out;
-    if (fs_move_durable_at(d->in_fd, d->input_dir, name, d->arc_fd, d->archive_dir, final_name,
-                           sizeof(final_name)) < 0) {
+    /* Take the checked file out of the writers' way first, then make sure the entry taken is
+     * the one whose content was checked: a writer may rename a new file over the name at any
+     * moment, and that file must stay in the hot folder for the ingesters. */
+    if (fs_rename_noreplace_at(d->in_fd, name, d->in_fd, stage) < 0) {
+        log_debug("archive", "'%s' cannot be set aside for archiving: %m", lname);
+        goto out;
+    }
+    if (regular_at(d->in_fd, stage, &st) != 1 || st.st_ino != hashed.st_ino ||
+        st.st_dev != hashed.st_dev || st.st_size != hashed.st_size ||
+        st.st_mtim.tv_sec != hashed.st_mtim.tv_sec || st.st_mtim.tv_nsec != hashed.st_mtim.tv_nsec) {
+        give_back(d, stage, name, lname);
+        goto out;
+    }
+    fault_point("archive-staged");
+move:
+    if (fs_move_durable_as(d->in_fd, d->input_dir, stage, d->arc_fd, d->archive_dir, name,
+                           final_name, sizeof(final_name)) < 0) {
         log_warn("archive", "'%s' stays in the hot folder; next try in a minute", lname);
         retry_record(lname, false);
         goto out;

@@ -236,6 +236,14 @@ static int fsync_fd_dir(int dirfd, const char *label)
 int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, int dst_dirfd,
                        const char *dst_label, char *final_name, size_t final_name_len)
 {
+    return fs_move_durable_as(src_dirfd, src_label, name, dst_dirfd, dst_label, name, final_name,
+                              final_name_len);
+}
+
+int fs_move_durable_as(int src_dirfd, const char *src_label, const char *name, int dst_dirfd,
+                       const char *dst_label, const char *dst_name, char *final_name,
+                       size_t final_name_len)
+{
     char tmp[FS_PATH_MAX], leaf[1024];
     if (name[0] == '\0' || strchr(name, '/') || strcmp(name, ".") == 0 || strcmp(name, "..") == 0) {
         log_error("fs", "refusing to move '%s': not a plain entry of '%s'", name, src_label);
@@ -259,7 +267,7 @@ int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, i
         }
     }
     bool copied = false;
-    if (rename_free_name(src_dirfd, name, dst_dirfd, name, leaf, sizeof(leaf)) < 0) {
+    if (rename_free_name(src_dirfd, name, dst_dirfd, dst_name, leaf, sizeof(leaf)) < 0) {
         if (errno != EXDEV || fd < 0) {
             log_error("fs", "cannot move '%s' from '%s' to '%s': %m", name, src_label, dst_label);
             goto fail;
@@ -275,7 +283,7 @@ int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, i
             log_error("fs", "cannot copy '%s' from '%s' to '%s': %m", name, src_label, dst_label);
             goto fail;
         }
-        if (rename_free_name(dst_dirfd, tmp, dst_dirfd, name, leaf, sizeof(leaf)) < 0) {
+        if (rename_free_name(dst_dirfd, tmp, dst_dirfd, dst_name, leaf, sizeof(leaf)) < 0) {
             log_error("fs", "cannot move '%s' into '%s': %m", tmp, dst_label);
             unlinkat(dst_dirfd, tmp, 0);
             goto fail;

@@ -30,6 +30,10 @@ int fs_move_durable(const char *src_dir, const char *name, const char *dst_dir, 
  * owner (when permitted) and permission bits. */
 int fs_move_durable_at(int src_dirfd, const char *src_label, const char *name, int dst_dirfd,
                        const char *dst_label, char *final_name, size_t final_name_len);
+/* The same, giving the file dst_name (or its first free suffixed form) in the destination. */
+int fs_move_durable_as(int src_dirfd, const char *src_label, const char *name, int dst_dirfd,
+                       const char *dst_label, const char *dst_name, char *final_name,
+                       size_t final_name_len);
 
 /* Open (flags may hold O_CREAT, O_RDWR, O_TRUNC, ...) a file sluice keeps for itself in dirfd
  * (or AT_FDCWD): never through a symlink (ELOOP), created 0600, and refused unless it is a
