@@ -104,25 +104,28 @@ struct archive_dirs {
     const char *input_dir, *archive_dir;
 };
 
-/* A file set aside for archiving turned out not to be the one checked (a writer renamed a new
- * one over the name just before): it goes back under its name, or the first free suffixed
- * name if yet another file took that meanwhile, for the ingesters to load. */
+/* A file set aside for archiving goes back under its name (or the first free suffixed name, if a
+ * writer took that meanwhile): when it turned out not to be the one checked (a writer renamed a
+ * new one over the name just before; logged with why), or when its move failed (why NULL: the
+ * failure is logged by the caller) and it waits for the next try. */
 static void give_back(const struct archive_dirs *d, const char *stage, const char *name,
-                      const char *lname)
+                      const char *why)
 {
     char back[1024];
     for (unsigned k = 0; k < 1000; k++) {
         if (fs_suffixed_name(back, sizeof(back), name, k) < 0)
             break;
         if (fs_rename_noreplace_at(d->in_fd, stage, d->in_fd, back) == 0) {
-            log_info("archive", "'%s' was replaced after its check; the new file stays in the "
-                     "hot folder%s%s", lname, k ? " as " : "", k ? back : "");
+            if (why)
+                log_info("archive", "'%s' %s; it stays in the hot folder%s%s", name, why,
+                         k ? " as " : "", k ? back : "");
             return;
         }
         if (errno != EEXIST)
             break;
     }
-    log_error("archive", "'%s' was replaced after its check and cannot be put back: %m", lname);
+    log_error("archive", "'%s' cannot be put back in the hot folder (it waits as '%s'): %m", name,
+              stage);
 }
 
 /* Names whose move failed, held back for a minute. One archiver runs per process (the archive
@@ -187,8 +190,11 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
      * content hash: a pass that died there resumes from it. */
     char stage[FILEHASH_HEX_LEN + 32];
     snprintf(stage, sizeof(stage), ".sluice-archiving.%s", hash);
-    if (regular_at(d->in_fd, stage, &st) == 1 && has_content(d->in_fd, stage, hash, size, &hashed))
+    if (regular_at(d->in_fd, stage, &st) == 1 && has_content(d->in_fd, stage, hash, size, &hashed)) {
+        if (!retry_due(lname))
+            goto out;
         goto move;
+    }
     int kind = regular_at(d->in_fd, name, &st);
     if (kind == 0) /* a symlink or folder took the name: not ours to move */
         goto out;
@@ -220,13 +226,14 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
     if (regular_at(d->in_fd, stage, &st) != 1 || st.st_ino != hashed.st_ino ||
         st.st_dev != hashed.st_dev || st.st_size != hashed.st_size ||
         st.st_mtim.tv_sec != hashed.st_mtim.tv_sec || st.st_mtim.tv_nsec != hashed.st_mtim.tv_nsec) {
-        give_back(d, stage, name, lname);
+        give_back(d, stage, name, "was replaced after its check (the new file is not archived)");
         goto out;
     }
     fault_point("archive-staged");
 move:
     if (fs_move_durable_as(d->in_fd, d->input_dir, stage, d->arc_fd, d->archive_dir, name,
                            final_name, sizeof(final_name)) < 0) {
+        give_back(d, stage, name, NULL); /* under its own name while it waits */
         log_warn("archive", "'%s' stays in the hot folder; next try in a minute", lname);
         retry_record(lname, false);
         goto out;

@@ -269,7 +269,8 @@ int fs_move_durable_as(int src_dirfd, const char *src_label, const char *name, i
     bool copied = false;
     if (rename_free_name(src_dirfd, name, dst_dirfd, dst_name, leaf, sizeof(leaf)) < 0) {
         if (errno != EXDEV || fd < 0) {
-            log_error("fs", "cannot move '%s' from '%s' to '%s': %m", name, src_label, dst_label);
+            log_error("fs", "cannot move '%s' from '%s' to '%s': %m", dst_name, src_label,
+                      dst_label);
             goto fail;
         }
         /* Another filesystem: copy to a hidden name there, fsync, then give it its name. */
@@ -280,7 +281,8 @@ int fs_move_durable_as(int src_dirfd, const char *src_label, const char *name, i
         }
         unlinkat(dst_dirfd, tmp, 0); /* a leftover of an earlier process with our pid */
         if (copy_file(fd, &st, dst_dirfd, tmp) < 0) {
-            log_error("fs", "cannot copy '%s' from '%s' to '%s': %m", name, src_label, dst_label);
+            log_error("fs", "cannot copy '%s' from '%s' to '%s': %m", dst_name, src_label,
+                      dst_label);
             goto fail;
         }
         if (rename_free_name(dst_dirfd, tmp, dst_dirfd, dst_name, leaf, sizeof(leaf)) < 0) {

@@ -81,6 +81,17 @@ capture() {
     ERR=$(<"$err")
 }
 
+# wait_for SECONDS CMD...: run CMD (quietly) every 50 ms until it succeeds, or give 1 once
+# SECONDS have passed: the one way tests wait for a condition.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
+}
+
 pass() {
     PASSED=$((PASSED + 1))
     echo "ok   - $1"

@@ -20,17 +20,7 @@ metric() {
     curl -sf --max-time 5 "${URL}metrics" | awk -v s="$1" '$1 == s { print $2; found = 1 } END { exit !found }'
 }
 
-# wait_until SECONDS CMD...: run CMD every 0.2 s until it succeeds; 1 when the deadline passes.
-wait_until() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        ((SECONDS >= deadline)) && return 1
-        sleep 0.2
-    done
-}
-
-# metric_is SERIES VALUE: true when the series has exactly that value (for wait_until).
+# metric_is SERIES VALUE: true when the series has exactly that value (for wait_for).
 metric_is() {
     [ "$(metric "$1")" = "$2" ]
 }

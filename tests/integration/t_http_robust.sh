@@ -33,7 +33,7 @@ start_ingest() { # start_ingest NAME
         --error-dir "$WORK/err" --listen 127.0.0.1:0 2>"$WORK/$1.log" &
     ING=$!
     http_url "$WORK/$1.log"
-    check "$1: ready" wait_until 15 http_code_is readyz 200
+    check "$1: ready" wait_for 15 http_code_is readyz 200
 }
 done_files() { [ "$(psql_q "SELECT count(*) FROM ingest_files WHERE status = 'done'")" = $FILES ]; }
 load_once() { # load_once NAME: move the files in, wait until the ledger has them all; sets SECS
@@ -41,7 +41,7 @@ load_once() { # load_once NAME: move the files in, wait until the ledger has the
     cp -r "$WORK/data" "$WORK/stage"
     local t0=$EPOCHREALTIME
     mv "$WORK/stage/"*.csv "$IN/"
-    check "$1: $FILES files loaded" wait_until 180 done_files
+    check "$1: $FILES files loaded" wait_for 180 done_files
     SECS=$(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.2f", b - a }')
 }
 counts() {
@@ -71,7 +71,7 @@ port=${port%/}
 perl "$(dirname "$0")/http_flood.pl" 127.0.0.1 "$port" 1000 20 >"$WORK/flood.out" 2>&1 &
 FLOOD=$!
 opened() { grep -q '^open ' "$WORK/flood.out"; }
-check "1,000 idle connections opened" wait_until 30 opened
+check "1,000 idle connections opened" wait_for 30 opened
 expect_eq "the client opened all 1,000" "$(grep -o '^open [0-9]*' "$WORK/flood.out")" "open 1000"
 load_once attack
 attack_secs=$SECS
@@ -92,7 +92,7 @@ attempts=$(grep -o "attempts=[0-9]*" "$WORK/flood.out" | cut -d= -f2)
 ((${attempts:-0} >= 100)) && pass "garbage kept coming while loading ($attempts attempts)" ||
     fail "garbage kept coming while loading" "${attempts:-none} attempts"
 answers() { metric_is sluice_files_total\{status=\"done\"\} $FILES; }
-check "the endpoint answers again, with the right count" wait_until 30 answers
+check "the endpoint answers again, with the right count" wait_for 30 answers
 expect_eq "rows_loaded_total = count(user_activity)" "$(metric sluice_rows_loaded_total)" \
     "$(psql_q "SELECT count(*) FROM user_activity")"
 expect_eq "healthz 200" "$(http_code healthz)" 200

@@ -34,7 +34,7 @@ done
 pass "every series of the issue present"
 expect_match "build info" "$(cat "$WORK/m0.txt")" 'sluice_build_info{version="'
 expect_eq "healthz 200" "$(http_code healthz)" 200
-check "readyz 200 once the database is checked" wait_until 10 http_code_is readyz 200
+check "readyz 200 once the database is checked" wait_for 10 http_code_is readyz 200
 
 # --- a run: generated files with bad rows, a bad header, a symlink ----------------------------
 "$SLUICE_BIN" generate --input-dir "$IN" --temp-dir "$WORK/tmp" --files 40 --rows-per-file 500 \
@@ -53,7 +53,7 @@ drained() {
         [ "$(metric 'sluice_files_total{status="ignored"}')" = 1 ] &&
         [ "$(metric sluice_files_pending)" = 0 ]
 }
-check "drained: 40 files done, 1 quarantined, the symlink ignored, none pending" wait_until 60 drained
+check "drained: 40 files done, 1 quarantined, the symlink ignored, none pending" wait_for 60 drained
 curl -sf "${URL}metrics" >"$WORK/m2.txt"
 check "promtool check metrics (drained)" promtool check metrics <"$WORK/m2.txt"
 m2() { awk -v s="$1" '$1 == s { print $2 }' "$WORK/m2.txt"; }
@@ -90,14 +90,14 @@ expect_eq "metrics.prom has the same series as the endpoint" \
 # --- PostgreSQL stopped: up goes 0, readyz 503, gauges keep moving ------------------------------
 loaded_before=$(m2 sluice_rows_loaded_total)
 pg_stop >/dev/null
-check "sluice_db_up goes 0 while the server is stopped" wait_until 15 metric_is sluice_db_up 0
-check "readyz 503 while the server is stopped" wait_until 10 http_code_is readyz 503
+check "sluice_db_up goes 0 while the server is stopped" wait_for 15 metric_is sluice_db_up 0
+check "readyz 503 while the server is stopped" wait_for 10 http_code_is readyz 503
 expect_match "readyz says why" "$(curl -s "${URL}readyz")" '"reason":"database unreachable'
 expect_eq "healthz still 200 (the loops are alive, only waiting)" "$(http_code healthz)" 200
 "$SLUICE_BIN" generate --input-dir "$IN" --temp-dir "$WORK/tmp" --files 1 --rows-per-file 100 \
     --interval 0 --seed 12 --log-level warn
 pending_one() { [ "$(metric sluice_files_pending)" = 1 ]; }
-check "a file landing while the server is down is pending" wait_until 15 pending_one
+check "a file landing while the server is down is pending" wait_for 15 pending_one
 age1=$(metric sluice_oldest_pending_file_age_seconds)
 sleep 1.5 # the age is time itself: read it again a while later
 age2=$(metric sluice_oldest_pending_file_age_seconds)
@@ -110,13 +110,13 @@ awk -v t="$err_ts" 'BEGIN { exit !(t > 0) }' && pass "last error timestamp set" 
 
 # --- back ------------------------------------------------------------------------------------------
 pg_start >/dev/null
-check "sluice_db_up back to 1" wait_until 30 metric_is sluice_db_up 1
-check "readyz back to 200" wait_until 15 http_code_is readyz 200
-check "the file loaded after the outage" wait_until 30 metric_is sluice_rows_loaded_total \
+check "sluice_db_up back to 1" wait_for 30 metric_is sluice_db_up 1
+check "readyz back to 200" wait_for 15 http_code_is readyz 200
+check "the file loaded after the outage" wait_for 30 metric_is sluice_rows_loaded_total \
     $((loaded_before + 100))
 expect_eq "rows_loaded_total = count(user_activity) after the outage" \
     "$(metric sluice_rows_loaded_total)" "$(psql_q "SELECT count(*) FROM user_activity")"
-check "pending back to 0" wait_until 10 metric_is sluice_files_pending 0
+check "pending back to 0" wait_for 10 metric_is sluice_files_pending 0
 
 # --- hostile requests get a status, not a stall ---------------------------------------------------
 expect_eq "unknown path 404" "$(http_code nothing)" 404

@@ -40,15 +40,6 @@ drop_as_producer() {
     as_producer bash -c 'cat >"$1/.drop.$$.part" && mv -T -- "$1/.drop.$$.part" "$1/$2"' _ "$1" "$2"
 }
 
-# wait_until SECONDS CMD...: poll CMD every 0.1 s until it succeeds; 1 when the deadline passes.
-wait_until() {
-    local deadline=$((SECONDS + $1))
-    shift
-    until "$@" >/dev/null 2>&1; do
-        [ "$SECONDS" -lt "$deadline" ] || return 1
-        sleep 0.1
-    done
-}
 
 # xxh128 FILE: the content hash sluice keeps in ingest_files.content_hash (XXH3-128, high 64 bits
 # first, 32 hex digits), from a helper compiled once against libxxhash.

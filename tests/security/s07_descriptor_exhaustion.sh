@@ -21,7 +21,7 @@ mkdir -p "$WORK/empty"
 (ulimit -Sn 256 && ulimit -Hn 4096 && exec "$SLUICE_BIN" ingest "${ING[@]}" --input-dir "$WORK/empty" \
     --checkpoint-dir "$WORK/ck0" 2>"$WORK/idle.log") &
 idle=$!
-wait_until 20 grep -q watching "$WORK/idle.log"
+wait_for 20 grep -q watching "$WORK/idle.log"
 expect_eq "soft limit raised to the hard limit" \
     "$(awk '/Max open files/ { print $4 "/" $5 }' "/proc/$idle/limits")" "4096/4096"
 kill -TERM "$idle"

@@ -23,7 +23,7 @@ touch -d '-2 hours' "$D/input/$long" "$D/input/ok.csv"
     --min-age 0 2>"$WORK/archive.log" &
 apid=$!
 # Let it make several one-second passes: ok.csv moves in the first.
-wait_until 20 test -f "$D/archive/ok.csv"
+wait_for 20 test -f "$D/archive/ok.csv"
 expect_eq "the archiver moved the movable file" "$(ls "$D/archive" | grep -c '^ok.csv$')" 1
 passes_until=$((SECONDS + 4))
 while [ "$SECONDS" -lt "$passes_until" ]; do sleep 0.5; done # a 4-second window of passes
