@@ -73,12 +73,25 @@ timed() {
     echo "$name $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e9 }') $rss $cpu" >>"$work/results"
     echo "bench: $name $(tail -n 1 "$work/results" | cut -d' ' -f2) s, loaded $(q "SELECT count(*) FROM user_activity")" >&2
 }
-ingest() { # ingest DIR [options]
-    local dir=$1
-    shift
+ingest() { # ingest DIR NAME [sluice options]
+    local dir=$1 name=$2
+    shift 2
     rm -rf "$work/ck"
-    timed "$@" "$SLUICE" ingest --once --db "$db" --input-dir "$dir" --checkpoint-dir "$work/ck" \
-        --error-dir "$work/err" --log-level warn
+    timed "$name" "$SLUICE" ingest --once --db "$db" --input-dir "$dir" --checkpoint-dir "$work/ck" \
+        --error-dir "$work/err" --log-level warn "$@"
+}
+# The same ingest with the HTTP endpoint on, scraped once a second (as Prometheus would) by a
+# curl loop that runs for the whole measurement; its own CPU is not counted.
+http_port=$((port + 1))
+ingest_scraped() { # ingest_scraped DIR NAME
+    (while :; do
+        curl -s -o /dev/null --max-time 1 "http://127.0.0.1:$http_port/metrics" || true
+        sleep 1
+    done) &
+    local scraper=$!
+    ingest "$1" "$2" --listen "127.0.0.1:$http_port"
+    kill "$scraper"
+    wait "$scraper" 2>/dev/null || true
 }
 pgloader_url="postgresql://$(q 'SELECT current_user')@unix:$work/pg:$port/ecommerce_db?tablename=user_activity"
 
@@ -86,6 +99,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     echo "bench: round $r of $ROUNDS" >&2
     timed copy psql -Xq -d "$db" -c "\\copy user_activity FROM '$work/all.csv' CSV HEADER"
     ingest "$work/clean" sluice
+    ingest_scraped "$work/clean" sluice_http
     timed copy2 bash -c "psql -Xq -d '$db' -c \"\\copy user_activity FROM '$work/half.aa' CSV\" &
         psql -Xq -d '$db' -c \"\\copy user_activity FROM '$work/half.ab' CSV\" & wait"
     ingest "$work/bad5" sluice_bad5
@@ -164,6 +178,7 @@ target() {
     row "psql \\copy, one file" copy "$ROWS"
     row "psql \\copy, two parallel streams" copy2 "$ROWS"
     row "sluice ingest --once, $FILES files" sluice "$ROWS"
+    row "the same, --listen on and /metrics scraped every second" sluice_http "$ROWS"
     row "sluice, $FILES files, 5% invalid rows" sluice_bad5 "$ROWS"
     row "sluice, one file of $SINGLE_ROWS rows" sluice_single "$SINGLE_ROWS"
     row "pgloader, one file" pgloader "$ROWS"
@@ -180,6 +195,10 @@ target() {
     target "sluice / \\copy, $FILES files" "$(ratio sluice)" "<=" 1.00 ""
     target "stretch: sluice / \\copy, $FILES files" "$(ratio sluice)" "<=" 0.80 ""
     target "sluice / \\copy, one file" "$(ratio sluice_single)" "<=" 1.00 ""
+    target "endpoint on and scraped / off, $FILES files" "$(awk -v a="$(median sluice_http 2)" \
+        -v b="$(median sluice 2)" 'BEGIN { printf "%.3f", a / b }')" "<=" 1.02 ""
+    target "client CPU, endpoint on and scraped / off" "$(awk -v a="$(median sluice_http 4)" \
+        -v b="$(median sluice 4)" 'BEGIN { printf "%.3f", b > 0 ? a / b : 0 }')" "<=" 1.02 ""
     target "dead-letter cost at 5% invalid" "$(awk -v c="$bad_cost" 'BEGIN { printf "%.1f", c < 0 ? 0 : c }')" "<=" 10 "%"
     target "latency p99 at $LATENCY_RATE events/s" "$p99" "<=" 50 " ms"
     target "peak RSS, any sluice run" "$(awk -v k="$max_rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')" "<=" 64 " MB"

@@ -21,6 +21,10 @@ requirements=(
     "valgrind"
     "clang"                                      # libFuzzer harnesses
     "time"                                       # /usr/bin/time -v in the benchmarks
+    "libmicrohttpd-dev"                          # the HTTP endpoint (src/http.c)
+    "prometheus"                                 # promtool check metrics, in t_metrics
+    "chromium"                                   # the dashboard test, headless
+    "curl"                                       # scraping the endpoint in the tests
     "spin"                                       # the protocol model, tests/model
     "systemd"                                    # systemd-analyze verify of packaging/systemd
 )

@@ -34,16 +34,8 @@ many=$(peak_kb --input-dir "$work/many" --checkpoint-dir "$work/ck2" --error-dir
 
 backlog=0
 if [ "$BACKLOG" -gt 0 ]; then
-    # One-row files written without fsync by one awk (the generator's fsync per file would take
-    # hours here), then renamed in as one folder.
-    mkdir -p "$work/stage"
-    awk -v n="$BACKLOG" -v dir="$work/stage" 'BEGIN {
-        for (i = 0; i < n; i++) {
-            f = sprintf("%s/bk_%07d.csv", dir, i)
-            print "event_id,event_time,event_type,product_id,price,user_id,session_id" > f
-            printf "bk-%d,2026-01-01 00:00:00,view,1,1.00,1,s\n", i > f
-            close(f)
-        } }'
+    # One-row files written without fsync, then renamed in as one folder.
+    scripts/tiny-files.sh "$work/stage" "$BACKLOG" bk
     mv "$work/stage" "$work/backlog"
     t0=$(date +%s)
     backlog=$(peak_kb --input-dir "$work/backlog" --checkpoint-dir "$work/ck3" --error-dir "$work/err")

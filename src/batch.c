@@ -17,10 +17,11 @@
 #include <string.h>
 #include <unistd.h>
 
-void batch_init(struct batch *b, uint64_t limit_bytes)
+void batch_init(struct batch *b, uint64_t limit_bytes, size_t max_files)
 {
     memset(b, 0, sizeof(*b));
     b->limit_bytes = limit_bytes;
+    b->max_files = max_files && max_files < BATCH_MAX_FILES ? max_files : BATCH_MAX_FILES;
 }
 
 void batch_release(struct batch *b)
@@ -33,7 +34,7 @@ void batch_release(struct batch *b)
 
 bool batch_wants_more(const struct batch *b)
 {
-    return b->n < BATCH_MAX_FILES && b->planned_bytes < b->limit_bytes;
+    return b->n < b->max_files && b->planned_bytes < b->limit_bytes;
 }
 
 struct batch_file *batch_slot(struct batch *b)
@@ -56,9 +57,17 @@ void batch_plan_keep(struct batch *b)
     b->n++;
 }
 
+void batch_poison(struct batch *b, struct batch_file *bf, const char *why)
+{
+    free(bf->quarantine_why);
+    bf->quarantine_why = xstrdup(why);
+    b->poisoned = true;
+}
+
 void batch_start_attempt(struct batch *b)
 {
     b->in_bytes = 0;
+    b->poisoned = false;
     for (size_t i = 0; i < b->n; i++) {
         struct batch_file *bf = &b->files[i];
         b->lf[i] = &bf->lf; /* files may have moved when the array grew */
@@ -129,11 +138,16 @@ void batch_counts(const struct batch *b, uint64_t *loaded, uint64_t *rejected)
 
 void batch_close_files(struct batch *b)
 {
-    for (size_t i = 0; i < b->n; i++)
-        if (b->files[i].fd >= 0) {
-            close(b->files[i].fd);
-            b->files[i].fd = -1;
-        }
+    for (size_t i = 0; i < b->n; i++) {
+        struct batch_file *bf = &b->files[i];
+        if (bf->fd >= 0)
+            close(bf->fd);
+        bf->fd = -1;
+        free(bf->quarantine_why);
+        bf->quarantine_why = NULL;
+        free((char *)bf->lf.name);
+        bf->lf.name = NULL;
+    }
     b->n = 0;
     b->planned_bytes = 0;
 }

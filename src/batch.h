@@ -36,7 +36,7 @@ struct batch_file {
     uint64_t rejected;             /* dead letters written */
     uint64_t duplicates;           /* valid rows that turned out to be duplicates (staging) */
     bool at_eof;
-    const char *quarantine_why; /* set with BATCH_QUARANTINE before reading, else NULL */
+    char *quarantine_why; /* heap: the file is refused whole, with this reason, else NULL */
 };
 
 struct batch {
@@ -46,9 +46,11 @@ struct batch {
     uint64_t planned_bytes;  /* size of the files planned in */
     uint64_t in_bytes;       /* input bytes taken by the files loaded so far */
     uint64_t limit_bytes;    /* --batch-bytes */
+    size_t max_files;        /* BATCH_MAX_FILES, or fewer when descriptors are scarce */
+    bool poisoned; /* a file failed on its own during the attempt: redo without it */
 };
 
-void batch_init(struct batch *b, uint64_t limit_bytes);
+void batch_init(struct batch *b, uint64_t limit_bytes, size_t max_files);
 void batch_release(struct batch *b);
 
 /* May another file be planned in? (Files are planned whole, by size, up to the limit.) */
@@ -56,6 +58,10 @@ bool batch_wants_more(const struct batch *b);
 /* A fresh slot for the next file (fd -1); batch_plan_keep() keeps it, else it is reused. */
 struct batch_file *batch_slot(struct batch *b);
 void batch_plan_keep(struct batch *b);
+
+/* The file cannot be loaded, for a reason of its own (a read error, an unreadable header on
+ * resume): it is quarantined with that reason when the batch is redone, and its neighbours load. */
+void batch_poison(struct batch *b, struct batch_file *bf, const char *why);
 
 /* Before each attempt of the transaction: counters back to zero, progress to the ledger's. */
 void batch_start_attempt(struct batch *b);

@@ -1,5 +1,5 @@
 /*
- * cmd_generate.c - `sluice generate`: options, then the producer in generator.c.
+ * cmd_generate.c - `sluice generate`: the producer in generator.c.
  *
  * The options come from the shared table in config.c (which also checks --seed). SIGINT/SIGTERM
  * stop the producer after the file in hand; the manifest is written either way. Exit 0 on success
@@ -7,52 +7,32 @@
  */
 #include "commands.h"
 
-#include "config.h"
 #include "generator.h"
-#include "log.h"
 #include "signals.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 
-static const char summary[] =
+const char cmd_generate_help[] =
     "Write e-commerce event CSV files (the original project's format) into the hot folder:\n"
     "each file is written and fsynced in --temp-dir, then renamed into --input-dir.";
 
-int cmd_generate(int argc, char **argv)
+int cmd_generate(struct cmd_context *ctx)
 {
-    struct config cfg;
-    int rc = config_parse(&cfg, CMD_GENERATE, "generate", summary, argc, argv);
-    if (rc) {
-        config_release(&cfg);
-        return rc == 1 ? 0 : rc;
-    }
-    uint64_t seed = cfg.seed ? strtoull(cfg.seed, NULL, 10) : 0; /* checked by config_parse */
-    rc = cmd_setup_logging(&cfg, "generate");
-    if (rc) {
-        config_release(&cfg);
-        return rc;
-    }
-    signals_install();
+    const struct config *cfg = &ctx->cfg;
     struct generator_options o = {
-        .input_dir = cfg.input_dir,
-        .temp_dir = cfg.temp_dir,
-        .files = cfg.files,
-        .rows_min = cfg.rows_min,
-        .rows_max = cfg.rows_max,
-        .interval = cfg.interval,
-        .rate = cfg.rate,
-        .bad_ratio = cfg.bad_ratio,
-        .seed = seed,
-        .seed_set = cfg.seed != NULL,
-        .manifest = cfg.manifest,
-        .archive_dir = cfg.archive_dir,
+        .input_dir = cfg->input_dir,
+        .temp_dir = cfg->temp_dir,
+        .files = cfg->files,
+        .rows_min = cfg->rows_min,
+        .rows_max = cfg->rows_max,
+        .interval = cfg->interval,
+        .rate = cfg->rate,
+        .bad_ratio = cfg->bad_ratio,
+        .seed = cfg->seed ? strtoull(cfg->seed, NULL, 10) : 0, /* checked by config_parse */
+        .seed_set = cfg->seed != NULL,
+        .manifest = cfg->manifest,
+        .archive_dir = cfg->archive_dir,
     };
     struct generator_totals totals;
-    rc = generator_run(&o, &signals_stop, &totals) == 0 ? 0 : 1;
-    config_release(&cfg);
-    log_close();
-    return rc;
+    return generator_run(&o, &signals_stop, &totals) == 0 ? 0 : 1;
 }

@@ -1,38 +1,20 @@
 /*
- * cmd_ingest.c - `sluice ingest`: options, then the engine in ingest.c.
+ * cmd_ingest.c - `sluice ingest`: the engine in ingest.c over the checked setup (cmd_setup.c:
+ * folders, a database that accepts us with the privileges an ingester needs).
  */
 #include "commands.h"
 
-#include "config.h"
 #include "ingest.h"
-#include "log.h"
 #include "signals.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 
-static const char summary[] =
+const char cmd_ingest_help[] =
     "Load CSV event files from the hot folder into PostgreSQL, exactly once: valid rows into\n"
     "user_activity, rejected rows into user_activity_errors, one ledger row per file in\n"
     "ingest_files, all committed together. Runs until SIGTERM/SIGINT, or with --once until the\n"
-    "folder is drained.";
-
-/* Shared with `sluice run`: apply the logging options. 0, or 2 on a bad level. */
-int cmd_setup_logging(const struct config *cfg, const char *cmd_name)
-{
-    int level = log_level_parse(cfg->log_level);
-    if (level < 0) {
-        fprintf(stderr,
-                "sluice %s: invalid value '%s' for --log-level: expected debug, info, "
-                "warn or error\nTry 'sluice %s --help'\n",
-                cmd_name, cfg->log_level, cmd_name);
-        return 2;
-    }
-    log_min_level = (enum log_level)level;
-    if (cfg->log_dir && log_open_dir(cfg->log_dir) < 0)
-        return 1;
-    return 0;
-}
+    "folder is drained. Errors that retrying cannot fix (authentication, a missing database,\n"
+    "missing privileges) end it at once with exit 1; an outage is waited out, up to --max-wait.";
 
 void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct ingest_options *o)
 {
@@ -47,32 +29,20 @@ void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct i
         .batch_bytes = (size_t)cfg->batch_bytes,
         .rescan_interval = cfg->rescan_interval,
         .lock_timeout = cfg->lock_timeout,
+        .settle_time = cfg->settle_time,
+        .producer_uid = cfg->producer_uid,
         .once = cfg->once,
         .workers = (unsigned)cfg->workers,
     };
 }
 
-int cmd_ingest(int argc, char **argv)
+int cmd_ingest(struct cmd_context *ctx)
 {
-    struct config cfg;
-    int rc = config_parse(&cfg, CMD_INGEST, "ingest", summary, argc, argv);
-    if (rc) {
-        config_release(&cfg);
-        return rc == 1 ? 0 : rc;
-    }
-    rc = cmd_setup_logging(&cfg, "ingest");
-    if (rc) {
-        config_release(&cfg);
-        return rc;
-    }
-    signals_install();
-    char *conninfo = config_conninfo(&cfg);
+    /* every worker opens its own connection; the setup's one only proved it can be had */
+    PQfinish(ctx->conn);
+    ctx->conn = NULL;
     struct ingest_options o;
-    cmd_ingest_options(&cfg, conninfo, &o);
+    cmd_ingest_options(&ctx->cfg, ctx->conninfo, &o);
     struct ingest_stats stats;
-    rc = ingest_run(&o, &signals_stop, &stats) == 0 ? 0 : 1;
-    free(conninfo);
-    config_release(&cfg);
-    log_close();
-    return rc;
+    return ingest_run(&o, &signals_stop, &stats) == 0 ? 0 : 1;
 }

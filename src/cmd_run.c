@@ -2,42 +2,51 @@
  * cmd_run.c - `sluice run`: the whole pipeline in one supervised process.
  *
  * What docker-compose up was in the original: the generator, the ingester and the archiver, each
- * in its own thread, sharing one configuration and one log stream. Without --db (or DATABASE_URL,
- * POSTGRES_HOST) it uses the embedded PostgreSQL cluster in DATA_DIR/pg, starting it if needed
- * and stopping it again at exit if it started it.
+ * in its own thread, sharing one configuration and one log stream. The setup (cmd_setup.c) has
+ * made the folders and checked the database; without --db (or DATABASE_URL, POSTGRES_HOST) that
+ * is the embedded PostgreSQL cluster in DATA_DIR/pg, started if needed (and stopped again at exit
+ * if the setup started it), used through its least-privilege ingest role.
  *
  * Shutdown: SIGTERM/SIGINT stop every part at its next safe point (the ingester finishes or rolls
  * back its batch). When --seconds runs out instead, the generator stops first, the ingester
- * drains what the generator wrote, and the archiver makes a last pass, so a timed run ends with
- * everything it produced loaded.
+ * drains what the generator wrote, and the archiver makes a last pass (keeping --min-age unless
+ * --drain-archive), so a timed run ends with everything it produced loaded. The drain is given
+ * DRAIN_GRACE_S at most: if the database is away, the run still ends on time and what is left is
+ * loaded by the next start.
  */
 #include "commands.h"
 
 #include "archive.h"
-#include "config.h"
+#include "clock.h"
 #include "db.h"
 #include "generator.h"
 #include "ingest.h"
 #include "log.h"
-#include "pgcluster.h"
+#include "metrics.h"
 #include "signals.h"
 
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
-static const char summary[] =
+#define DRAIN_GRACE_S 10.0
+
+const char cmd_run_help[] =
     "Run the generator, the ingester and the archiver together until SIGTERM/SIGINT (or for\n"
-    "--seconds). Uses --db if given, else the embedded PostgreSQL cluster in DATA_DIR/pg.";
+    "--seconds). Uses --db if given, else the embedded PostgreSQL cluster in DATA_DIR/pg;\n"
+    "creates missing folders (--create-dirs is implied).";
 
 struct run_state {
     const struct config *cfg;
     const char *conninfo;
+    PGconn *archive_conn; /* the setup's checked connection, handed to the archiver */
     atomic_int gen_stop;    /* generator: stop now */
-    atomic_int ingest_done; /* the ingester has returned */
     atomic_int drain;       /* time is up: drain and return */
+    atomic_int ingest_done; /* the ingester has returned */
     struct generator_totals gen_totals;
     struct ingest_stats ingest_stats;
     long archived;
@@ -72,22 +81,19 @@ static void *ingest_thread(void *arg)
     cmd_ingest_options(rs->cfg, rs->conninfo, &o);
     o.drain = &rs->drain;
     rs->ingest_rc = ingest_run(&o, &signals_stop, &rs->ingest_stats);
-    rs->ingest_done = 1;
+    atomic_store(&rs->ingest_done, 1);
     return NULL;
-}
-
-static void nap_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static void *archive_thread(void *arg)
 {
     struct run_state *rs = arg;
-    PGconn *conn = NULL;
+    PGconn *conn = rs->archive_conn;
+    metrics_watchdog_begin("archive");
     for (;;) {
-        bool last = rs->ingest_done; /* read before the pass: one more pass after the ingester */
+        metrics_watchdog_tick();
+        /* read before the pass: one more pass after the ingester returned */
+        bool last = atomic_load(&rs->ingest_done);
         if (signals_stop)
             break;
         if (!db_alive(conn)) {
@@ -97,79 +103,84 @@ static void *archive_thread(void *arg)
                 break;
         }
         long moved = 0;
-        double min_age = rs->drain ? 0 : rs->cfg->min_age;
+        double min_age = rs->drain && rs->cfg->drain_archive ? 0 : rs->cfg->min_age;
         if (archive_pass(conn, rs->cfg->input_dir, rs->cfg->archive_dir, min_age, &moved) == DB_OK)
             rs->archived += moved;
         if (last)
             break;
-        for (int i = 0; i < 10 && !signals_stop && !rs->ingest_done; i++)
-            nap_ms(100);
+        for (int i = 0; i < 10 && !signals_stop && !atomic_load(&rs->ingest_done); i++)
+            clock_sleep(0.1, &signals_stop);
     }
+    metrics_watchdog_end();
     PQfinish(conn);
     return NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
-int cmd_run(int argc, char **argv)
+int cmd_run(struct cmd_context *ctx)
 {
-    struct config cfg;
-    int rc = config_parse(&cfg, CMD_RUN, "run", summary, argc, argv);
-    if (rc) {
-        config_release(&cfg);
-        return rc == 1 ? 0 : rc;
-    }
-    rc = cmd_setup_logging(&cfg, "run");
-    if (rc) {
-        config_release(&cfg);
-        return rc;
-    }
-    signals_install();
-
-    char *conninfo = NULL;
-    bool started_embedded = false;
-    if (config_has_db(&cfg)) {
-        conninfo = config_conninfo(&cfg);
-    } else {
-        started_embedded = pgcluster_running(&cfg) == 0;
-        if (pgcluster_start(&cfg, &conninfo) < 0) {
-            config_release(&cfg);
-            return 1;
+    const struct config *cfg = &ctx->cfg;
+    struct run_state rs = {.cfg = cfg, .conninfo = ctx->conninfo, .archive_conn = ctx->conn};
+    ctx->conn = NULL;
+    atomic_init(&rs.ingest_done, 0);
+    struct {
+        pthread_t id;
+        void *(*fn)(void *);
+        const char *name;
+        bool started;
+    } threads[] = {
+        {0, ingest_thread, "ingester", false},
+        {0, archive_thread, "archiver", false},
+        {0, generator_thread, "generator", false},
+    };
+    enum { ING, ARC, GEN, NTHREADS };
+    double t0 = clock_now();
+    int rc = 0;
+    for (int i = 0; i < NTHREADS; i++) {
+        int err = pthread_create(&threads[i].id, NULL, threads[i].fn, &rs);
+        if (err != 0) {
+            char why[128];
+            log_error("run", "cannot start the %s thread: %s", threads[i].name,
+                      strerror_r(err, why, sizeof(why)));
+            signals_request_stop();
+            rc = 1;
+            break;
         }
-        log_info("run", "using the embedded PostgreSQL cluster in '%s'", cfg.pg_dir);
+        threads[i].started = true;
     }
+    if (!threads[ARC].started)
+        PQfinish(rs.archive_conn);
 
-    struct run_state rs = {.cfg = &cfg, .conninfo = conninfo};
-    pthread_t gen, ing, arc;
-    double t0 = now_s();
-    pthread_create(&ing, NULL, ingest_thread, &rs);
-    pthread_create(&arc, NULL, archive_thread, &rs);
-    pthread_create(&gen, NULL, generator_thread, &rs);
-
-    while (!signals_stop && !rs.ingest_done && (cfg.seconds <= 0 || now_s() - t0 < cfg.seconds))
-        nap_ms(50);
+    while (!signals_stop && !atomic_load(&rs.ingest_done) &&
+           (cfg->seconds <= 0 || clock_now() - t0 < cfg->seconds))
+        clock_sleep(0.05, &signals_stop);
     rs.gen_stop = 1;
-    pthread_join(gen, NULL);
+    if (threads[GEN].started)
+        pthread_join(threads[GEN].id, NULL);
     rs.drain = 1;
-    pthread_join(ing, NULL);
-    pthread_join(arc, NULL);
+    double drain_until = clock_now() + DRAIN_GRACE_S;
+    while (!signals_stop && threads[ING].started && !atomic_load(&rs.ingest_done) &&
+           clock_now() < drain_until)
+        clock_sleep(0.05, &signals_stop);
+    if (!signals_stop && threads[ING].started && !atomic_load(&rs.ingest_done)) {
+        log_warn("run",
+                 "the ingester has not drained the folder %.0f s after the end: stopping it; "
+                 "the next start loads what is left",
+                 DRAIN_GRACE_S);
+        signals_request_stop();
+    }
+    if (threads[ING].started)
+        pthread_join(threads[ING].id, NULL);
+    if (threads[ARC].started)
+        pthread_join(threads[ARC].id, NULL);
 
-    double secs = now_s() - t0;
+    double secs = clock_now() - t0;
     log_info("run",
              "finished after %.1f s: generated %ld rows in %ld files; loaded %" PRIu64
              " rows, rejected %" PRIu64 ", %" PRIu64 " files done, %ld archived",
              secs, rs.gen_totals.rows, rs.gen_totals.files, rs.ingest_stats.rows_loaded,
              rs.ingest_stats.rows_rejected, rs.ingest_stats.files_done, rs.archived);
-    rc = (rs.gen_rc == 0 && rs.ingest_rc == 0) ? 0 : 1;
-    if (started_embedded && pgcluster_stop(&cfg, false) < 0)
+    if (rs.gen_rc != 0 || rs.ingest_rc != 0)
         rc = 1;
-    free(conninfo);
-    config_release(&cfg);
-    log_close();
     return rc;
 }

@@ -1,24 +1,37 @@
 /*
  * db.c - the libpq connection every part of sluice uses.
  *
- * db_connect() never gives up on its own: an unreachable server is retried with capped
- * exponential backoff (logged once per attempt) until it answers or the process is asked to
- * stop. Every session it returns has synchronous_commit on (a COMMIT that returns is durable,
- * whatever the server default) and idle_in_transaction_session_timeout set, so the claims of a
- * stalled ingester are freed by the server (one stalled in the middle of a COPY is not idle to
- * the server: the ingester that finds its files busy ends that session, see ingest.c). The schema
- * (sql/postgres_setup.sql, compiled in) is applied at every connect under an advisory lock, which
- * makes it safe for several starters.
+ * db_connect() tells two kinds of failure apart. A *transient* one (no server yet, connection
+ * refused or reset, admin shutdown, crash recovery, out of connections, serialization or deadlock:
+ * SQLSTATE classes 08, 40, 53, 57P, 58, or no answer from a server at all) is retried with capped
+ * exponential backoff, logged once per attempt, until the server answers, the process is asked to
+ * stop, or the outage has lasted longer than the max wait. A *permanent* one (authentication, a
+ * missing database or role, SSL refused or a certificate that does not verify, a conninfo that
+ * does not parse, missing privileges, a schema newer than this binary) is logged as one line and
+ * ends the caller's work: retrying cannot fix it. The class comes from the SQLSTATE the server
+ * sent and from how far the connection got (libpq's connection status), never from message text:
+ * connections are polled by hand with verbose errors, which carry the server's SQLSTATE.
  *
- * db_check() is the one place that turns a PGresult into OK / RETRY / FATAL: connection-class
- * failures (a closed socket, SQLSTATE classes 08, 57P, 53, 40) mean "reconnect and redo the
- * batch"; anything else is a statement failure the caller must handle.
+ * Every session it returns has synchronous_commit on (a COMMIT that returns is durable, whatever
+ * the server default) and idle_in_transaction_session_timeout set, so the claims of a stalled
+ * ingester are freed by the server. The schema (sql/postgres_setup.sql, compiled in) is applied
+ * only when its marker is missing or older, under an advisory lock so several starters do not
+ * race; a current schema costs one query and needs no privilege beyond reading the catalog.
+ *
+ * db_check() is the one place that turns a PGresult into OK / RETRY / FATAL; its log line keeps
+ * the server's primary message, SQLSTATE, detail= and hint= apart.
  */
 #include "db.h"
 
+#include "clock.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
+#include "signals.h"
 
+#include <errno.h>
+#include <poll.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,9 +39,32 @@
 
 extern const char schema_sql[];
 
-/* The comment sql/postgres_setup.sql puts on ingest_files; bump both together. */
-#define SCHEMA_MARKER "sluice schema 1"
+#define SCHEMA_MARKER_PREFIX "sluice schema "
+#define SCHEMA_COMMENT_SQL "COMMENT ON TABLE ingest_files IS '" SCHEMA_MARKER_PREFIX
 #define SCHEMA_LOCK_KEY 7262301 /* any constant: serialises schema setup across starters */
+#define CONNECT_TIMEOUT_S 10.0  /* one attempt, from socket to ready */
+#define BACKOFF_FIRST_MS 100
+#define BACKOFF_MAX_MS 5000
+
+static double max_wait_s;       /* written once before threads start */
+static atomic_int gave_up_flag; /* set by whichever thread meets a permanent failure */
+
+void db_set_max_wait(double seconds)
+{
+    max_wait_s = seconds > 0 ? seconds : 0;
+}
+
+bool db_gave_up(void)
+{
+    return atomic_load(&gave_up_flag) != 0;
+}
+
+/* Retrying cannot help: stop the process (every loop watches signals_stop) and exit 1. */
+static void give_up(void)
+{
+    atomic_store(&gave_up_flag, 1);
+    signals_request_stop();
+}
 
 const char *db_sqlstate(const PGresult *res)
 {
@@ -36,15 +72,29 @@ const char *db_sqlstate(const PGresult *res)
     return s ? s : "";
 }
 
-/* libpq messages end with a newline and may hold several lines; log them as one. */
-static void one_line(char *dst, size_t n, const char *msg)
+/* Append text as one line: newlines and tabs become spaces, trailing blanks are dropped. */
+static void append_one_line(struct buf *b, const char *text)
 {
-    size_t j = 0;
-    for (size_t i = 0; msg && msg[i] && j + 1 < n; i++)
-        dst[j++] = (msg[i] == '\n' || msg[i] == '\r') ? ' ' : msg[i];
-    while (j > 0 && dst[j - 1] == ' ')
-        j--;
-    dst[j] = '\0';
+    size_t start = b->len;
+    for (const char *p = text; p && *p; p++)
+        buf_putc(b, (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p);
+    while (b->len > start && b->data[b->len - 1] == ' ')
+        b->len--;
+}
+
+static void append_field(struct buf *b, const char *key, const char *text)
+{
+    if (!text || !*text)
+        return;
+    buf_printf(b, " %s=", key);
+    append_one_line(b, text);
+}
+
+/* Failures that pass: the connection or the server's state, not the request. */
+static bool sqlstate_transient(const char *s)
+{
+    return strncmp(s, "08", 2) == 0 || strncmp(s, "40", 2) == 0 || strncmp(s, "53", 2) == 0 ||
+           strncmp(s, "57P", 3) == 0 || strncmp(s, "58", 2) == 0 || strcmp(s, "25P03") == 0;
 }
 
 bool db_alive(PGconn *conn)
@@ -52,28 +102,47 @@ bool db_alive(PGconn *conn)
     return conn && PQstatus(conn) == CONNECTION_OK;
 }
 
+/* "message (SQLSTATE) detail=... hint=..." of a failed result, or of the connection when the
+ * result has no message. */
+static void format_result_error(struct buf *b, PGconn *conn, const PGresult *res)
+{
+    const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
+    if (primary)
+        append_one_line(b, primary);
+    else
+        append_one_line(b, conn ? PQerrorMessage(conn) : "no connection");
+    const char *state = db_sqlstate(res);
+    buf_printf(b, " (%s)", *state ? state : "no sqlstate");
+    if (res) {
+        append_field(b, "detail", PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL));
+        append_field(b, "hint", PQresultErrorField(res, PG_DIAG_MESSAGE_HINT));
+    }
+    buf_putc(b, '\0');
+    b->len--;
+}
+
 enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const char *what)
 {
     if (res && PQresultStatus(res) == want)
         return DB_OK;
-    char msg[1024];
-    one_line(msg, sizeof(msg), res ? PQresultErrorMessage(res) : PQerrorMessage(conn));
-    if (!*msg)
-        one_line(msg, sizeof(msg), PQerrorMessage(conn));
     const char *state = db_sqlstate(res);
-    bool lost = PQstatus(conn) != CONNECTION_OK || strncmp(state, "08", 2) == 0 ||
-                strncmp(state, "57P", 3) == 0 || strncmp(state, "53", 2) == 0 ||
-                strncmp(state, "40", 2) == 0 || strcmp(state, "25P03") == 0 ||
-                (!*state && (!res || PQresultStatus(res) == PGRES_FATAL_ERROR) &&
-                 PQstatus(conn) != CONNECTION_OK);
+    bool lost = PQstatus(conn) != CONNECTION_OK || sqlstate_transient(state);
+    struct buf msg;
+    buf_init(&msg);
+    format_result_error(&msg, conn, res);
     if (lost) {
-        log_warn("db", "%s: connection problem (%s): %s", what, *state ? state : "no sqlstate",
-                 msg);
+        log_warn("db", "%s: connection problem: %s", what, msg.data);
+        metrics_set_db_up(false);
+        metrics_note_error(what, msg.data);
+        buf_release(&msg);
         return DB_RETRY;
     }
     /* A unique violation is expected data, handled by the caller (duplicate_event_id). */
-    log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db",
-           "%s failed (%s): %s", what, *state ? state : "no sqlstate", msg);
+    if (strcmp(state, "23505") != 0)
+        metrics_note_error(what, msg.data);
+    log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db", "%s failed: %s",
+           what, msg.data);
+    buf_release(&msg);
     return DB_FATAL;
 }
 
@@ -85,6 +154,76 @@ enum db_status db_exec(PGconn *conn, const char *sql, const char *what)
     enum db_status st = db_check(conn, res, want, what);
     PQclear(res);
     return st;
+}
+
+/* ---- conninfo ------------------------------------------------------------------------------ */
+
+static bool is_uri(const char *s)
+{
+    return strncmp(s, "postgresql://", 13) == 0 || strncmp(s, "postgres://", 11) == 0;
+}
+
+static bool ports_valid(const char *ports)
+{
+    /* a list for several hosts: "5432,5433"; an empty element means the default */
+    for (const char *p = ports; *p;) {
+        size_t n = strcspn(p, ",");
+        size_t digits = strspn(p, "0123456789");
+        if (digits != n || n > 5)
+            return false;
+        if (n && (strtol(p, NULL, 10) < 1 || strtol(p, NULL, 10) > 65535))
+            return false;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+    return true;
+}
+
+int db_conninfo_check(const char *conninfo, char *err, size_t errlen)
+{
+    if (!conninfo || !*conninfo)
+        return 0;
+    if (!is_uri(conninfo) && !strchr(conninfo, '=')) {
+        snprintf(err, errlen,
+                 "the connection string (--db or DATABASE_URL) is neither key=value pairs nor a "
+                 "postgresql:// URI; it is not shown, as it may hold a password");
+        return -1;
+    }
+    char *perr = NULL;
+    PQconninfoOption *opts = PQconninfoParse(conninfo, &perr);
+    PQfreemem(perr); /* its text may quote the password */
+    if (!opts) {
+        snprintf(err, errlen,
+                 "cannot parse the connection string (--db or DATABASE_URL): check its quoting "
+                 "and key names; it is not shown, as it may hold a password");
+        return -1;
+    }
+    int rc = 0;
+    static const char *const sslmodes[] = {"disable", "allow",     "prefer",
+                                           "require", "verify-ca", "verify-full"};
+    for (PQconninfoOption *o = opts; o->keyword && rc == 0; o++) {
+        if (!o->val)
+            continue;
+        if (strcmp(o->keyword, "port") == 0 && !ports_valid(o->val)) {
+            snprintf(err, errlen,
+                     "invalid port '%.16s' in the connection string: expected 1 to 65535", o->val);
+            rc = -1;
+        } else if (strcmp(o->keyword, "sslmode") == 0) {
+            bool known = false;
+            for (size_t i = 0; i < sizeof(sslmodes) / sizeof(sslmodes[0]); i++)
+                known = known || strcmp(o->val, sslmodes[i]) == 0;
+            if (!known) {
+                snprintf(err, errlen,
+                         "invalid sslmode '%.16s' in the connection string: expected disable, "
+                         "allow, prefer, require, verify-ca or verify-full",
+                         o->val);
+                rc = -1;
+            }
+        }
+    }
+    PQconninfoFree(opts);
+    return rc;
 }
 
 char *db_redact(const char *conninfo)
@@ -112,73 +251,291 @@ char *db_redact(const char *conninfo)
     return b.data;
 }
 
-/* Sleep up to ms, waking early when *stop is set. */
-static void nap(long ms, const atomic_int *stop)
+/* ---- one connection attempt ---------------------------------------------------------------- */
+
+struct failure {
+    struct buf msg; /* one line: message (SQLSTATE) detail= hint= */
+    bool permanent;
+};
+
+/* Split libpq's verbose connection error into the failure line: the SQLSTATE the server sent
+ * (after "SEVERITY:  "), the message, and DETAIL/HINT lines as detail=/hint=. LOCATION lines
+ * (source positions in the server) are dropped. Returns the SQLSTATE in state ("" when none). */
+static void parse_connect_error(const char *text, struct buf *msg, char state[6])
 {
-    while (ms > 0 && !(stop && *stop)) {
-        long step = ms < 100 ? ms : 100;
-        struct timespec ts = {0, step * 1000000L};
-        nanosleep(&ts, NULL);
-        ms -= step;
+    struct buf detail, hint;
+    buf_init(&detail);
+    buf_init(&hint);
+    state[0] = '\0';
+    for (const char *line = text; line && *line;) {
+        size_t n = strcspn(line, "\n");
+        char *one = xmalloc(n + 1);
+        memcpy(one, line, n);
+        one[n] = '\0';
+        line += n;
+        if (*line == '\n')
+            line++;
+        if (strncmp(one, "DETAIL:  ", 9) == 0) {
+            append_one_line(&detail, one + 9);
+        } else if (strncmp(one, "HINT:  ", 7) == 0) {
+            append_one_line(&hint, one + 7);
+        } else if (strncmp(one, "LOCATION:  ", 11) != 0 && *one) {
+            /* "...failed: FATAL:  28P01: password authentication failed ..." */
+            char *p = one;
+            for (char *q = strstr(p, ":  "); q; q = strstr(q + 1, ":  ")) {
+                char *code = q + 3;
+                if (strspn(code, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") == 5 && code[5] == ':' &&
+                    code[6] == ' ') {
+                    memcpy(state, code, 5);
+                    state[5] = '\0';
+                    memmove(code, code + 7, strlen(code + 7) + 1);
+                    break;
+                }
+            }
+            if (msg->len)
+                buf_putc(msg, ' ');
+            append_one_line(msg, p);
+        }
+        free(one);
     }
+    buf_printf(msg, " (%s)", *state ? state : "no sqlstate");
+    if (detail.len) {
+        buf_putc(&detail, '\0');
+        append_field(msg, "detail", detail.data);
+    }
+    if (hint.len) {
+        buf_putc(&hint, '\0');
+        append_field(msg, "hint", hint.data);
+    }
+    buf_putc(msg, '\0');
+    msg->len--;
+    buf_release(&detail);
+    buf_release(&hint);
 }
 
-static enum db_status setup_session(PGconn *conn, double lock_timeout_s)
+/* A connection phase in which the server has answered and SSL/GSS is being negotiated: a failure
+ * there is the negotiation's (SSL refused, certificate not trusted, wrong host name). */
+static bool phase_is_encryption(ConnStatusType s)
+{
+    return s == CONNECTION_SSL_STARTUP || s == CONNECTION_GSS_STARTUP;
+}
+
+/* Start a connection and poll it until it is ready, fails, times out or *stop is set. On failure
+ * f says why and whether it is permanent; the PGconn is returned either way (caller finishes). */
+static PGconn *attempt_connect(const char *conninfo, const char *appname, const atomic_int *stop,
+                               struct failure *f)
+{
+    const char *keys[] = {"dbname", "application_name", NULL};
+    const char *vals[] = {conninfo, appname, NULL};
+    PGconn *conn = PQconnectStartParams(keys, vals, 1);
+    if (!conn) {
+        log_error("db", "out of memory");
+        abort();
+    }
+    PQsetErrorVerbosity(conn, PQERRORS_VERBOSE); /* puts the server's SQLSTATE in the message */
+    ConnStatusType phase = PQstatus(conn);
+    PostgresPollingStatusType ps = PGRES_POLLING_WRITING;
+    double deadline = clock_now() + CONNECT_TIMEOUT_S;
+    bool timed_out = false;
+    while (phase != CONNECTION_BAD && ps != PGRES_POLLING_OK && ps != PGRES_POLLING_FAILED) {
+        if (stop && *stop)
+            break;
+        if (clock_now() > deadline) {
+            timed_out = true;
+            break;
+        }
+        struct pollfd pfd = {PQsocket(conn), ps == PGRES_POLLING_READING ? POLLIN : POLLOUT, 0};
+        int r = poll(&pfd, 1, 100);
+        if (r < 0 && errno != EINTR)
+            break;
+        if (r <= 0)
+            continue;
+        ps = PQconnectPoll(conn);
+        if (PQstatus(conn) != CONNECTION_BAD)
+            phase = PQstatus(conn);
+    }
+    if (PQstatus(conn) == CONNECTION_OK)
+        return conn;
+
+    char state[6];
+    if (timed_out) {
+        buf_printf(&f->msg, "no answer within %.0f s", CONNECT_TIMEOUT_S);
+        state[0] = '\0';
+    } else {
+        parse_connect_error(PQerrorMessage(conn), &f->msg, state);
+    }
+    if (*state)
+        f->permanent = !sqlstate_transient(state);
+    else if (timed_out)
+        f->permanent = false;
+    else
+        f->permanent = phase_is_encryption(phase) || PQconnectionNeedsPassword(conn);
+    return conn;
+}
+
+/* ---- session and schema -------------------------------------------------------------------- */
+
+/* The schema version a marker names ("sluice schema 3" -> 3), 0 when there is none. */
+static long marker_version(const char *text)
+{
+    if (!text || strncmp(text, SCHEMA_MARKER_PREFIX, strlen(SCHEMA_MARKER_PREFIX)) != 0)
+        return 0;
+    return strtol(text + strlen(SCHEMA_MARKER_PREFIX), NULL, 10);
+}
+
+/* The version this binary's sql/postgres_setup.sql writes into its marker. */
+static long schema_version_built_in(void)
+{
+    const char *p = strstr(schema_sql, SCHEMA_COMMENT_SQL);
+    return p ? strtol(p + strlen(SCHEMA_COMMENT_SQL), NULL, 10) : 0;
+}
+
+/* Record a failed result into f; the class comes from the SQLSTATE and the connection. */
+static void fail_result(struct failure *f, PGconn *conn, const PGresult *res, const char *what,
+                        const char *hint)
+{
+    buf_printf(&f->msg, "%s: ", what);
+    format_result_error(&f->msg, conn, res);
+    if (hint)
+        buf_printf(&f->msg, " hint=%s", hint);
+    f->permanent = PQstatus(conn) == CONNECTION_OK && !sqlstate_transient(db_sqlstate(res));
+}
+
+/* Run sql; 0, or -1 with f filled. */
+static int session_exec(PGconn *conn, const char *sql, const char *what, const char *hint,
+                        struct failure *f)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    int rc = 0;
+    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
+        fail_result(f, conn, res, what, hint);
+        rc = -1;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The schema's version in the database (0 = none or unmarked), or -1 with f filled. */
+static long schema_version_current(PGconn *conn, struct failure *f)
+{
+    PGresult *res = PQexec(conn, "SELECT obj_description(to_regclass('ingest_files'), 'pg_class')");
+    long v = -1;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK)
+        fail_result(f, conn, res, "reading the schema version", NULL);
+    else
+        v = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? marker_version(PQgetvalue(res, 0, 0))
+                                                           : 0;
+    PQclear(res);
+    return v;
+}
+
+static int setup_session(PGconn *conn, double lock_timeout_s, struct failure *f)
 {
     char sql[256];
     snprintf(sql, sizeof(sql),
              "SET synchronous_commit = on; SET idle_in_transaction_session_timeout = %ld; "
              "SET client_min_messages = warning",
              (long)(lock_timeout_s * 1000));
-    enum db_status st = db_exec(conn, sql, "session settings");
-    if (st != DB_OK)
-        return st;
+    if (session_exec(conn, sql, "session settings", NULL, f) < 0)
+        return -1;
+    long want = schema_version_built_in();
+    long have = schema_version_current(conn, f);
+    if (have < 0)
+        return -1;
+    if (have == want)
+        return 0; /* current: no DDL, no lock */
+    if (have > want) {
+        buf_printf(&f->msg,
+                   "the schema in this database is version %ld, newer than this sluice "
+                   "(version %ld) hint=upgrade sluice, or use a database of its version",
+                   have, want);
+        f->permanent = true;
+        return -1;
+    }
     snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", SCHEMA_LOCK_KEY);
-    st = db_exec(conn, sql, "schema lock");
-    if (st != DB_OK)
-        return st;
-    PGresult *res = PQexec(conn, "SELECT obj_description(to_regclass('ingest_files'), 'pg_class')");
-    st = db_check(conn, res, PGRES_TUPLES_OK, "schema version");
-    bool current = st == DB_OK && PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) &&
-                   strcmp(PQgetvalue(res, 0, 0), SCHEMA_MARKER) == 0;
-    PQclear(res);
-    if (st == DB_OK && !current)
-        st = db_exec(conn, schema_sql, "schema setup (sql/postgres_setup.sql)");
+    if (session_exec(conn, sql, "schema lock", NULL, f) < 0)
+        return -1;
+    have = schema_version_current(conn, f); /* another starter may have done it meanwhile */
+    if (have < 0)
+        return -1;
+    if (have != want) {
+        log_info("db", "creating or upgrading the schema (version %ld to %ld)", have, want);
+        const char *hint = "the schema is missing or older than this sluice and this role may "
+                           "not create it: run 'sluice db setup' as the owner role (or have the "
+                           "DBA run sql/postgres_setup.sql), or GRANT CREATE ON SCHEMA public to "
+                           "this role";
+        if (session_exec(conn, schema_sql, "schema setup (sql/postgres_setup.sql)", hint, f) < 0)
+            return -1;
+    }
     snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", SCHEMA_LOCK_KEY);
-    if (st == DB_OK)
-        st = db_exec(conn, sql, "schema unlock");
-    return st;
+    return session_exec(conn, sql, "schema unlock", NULL, f);
 }
 
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
                    const atomic_int *stop)
 {
+    char err[256];
+    if (db_conninfo_check(conninfo, err, sizeof(err)) < 0) {
+        log_error(component, "%s", err);
+        give_up();
+        return NULL;
+    }
+    if (db_gave_up()) { /* another thread met a permanent failure: do not repeat it */
+        give_up();
+        return NULL;
+    }
     char appname[64];
     snprintf(appname, sizeof(appname), "sluice-%s", component);
-    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {conninfo, appname, "10", NULL};
-    long backoff_ms = 100;
     char *shown = db_redact(conninfo);
+    long backoff_ms = BACKOFF_FIRST_MS;
+    double t0 = clock_now();
+    PGconn *result = NULL;
+    struct failure f;
+    buf_init(&f.msg);
     for (unsigned attempt = 1; !(stop && *stop); attempt++) {
-        PGconn *conn = PQconnectdbParams(keys, vals, 1);
+        buf_reset(&f.msg);
+        f.permanent = false;
+        PGconn *conn = attempt_connect(conninfo, appname, stop, &f);
+        const char *doing = "cannot connect to";
         if (PQstatus(conn) == CONNECTION_OK) {
-            enum db_status st = setup_session(conn, lock_timeout_s);
-            if (st == DB_OK) {
+            if (setup_session(conn, lock_timeout_s, &f) == 0) {
                 log_info(component, "connected to PostgreSQL (%s)", shown);
-                free(shown);
-                return conn;
+                metrics_set_db_up(true);
+                result = conn;
+                break;
             }
-        } else {
-            char msg[512];
-            one_line(msg, sizeof(msg), PQerrorMessage(conn));
-            log_warn(component,
-                     "cannot connect to PostgreSQL (%s), attempt %u, retrying in %ld ms: %s", shown,
-                     attempt, backoff_ms, msg);
+            doing = "cannot use";
         }
         PQfinish(conn);
-        nap(backoff_ms, stop);
-        backoff_ms = backoff_ms * 2 > 5000 ? 5000 : backoff_ms * 2;
+        metrics_set_db_up(false);
+        metrics_note_error(component, f.msg.data);
+        if (stop && *stop)
+            break;
+        if (f.permanent) {
+            log_error(component, "%s PostgreSQL (%s): %s", doing, shown, f.msg.data);
+            give_up();
+            break;
+        }
+        double waited = clock_now() - t0;
+        if (max_wait_s > 0 && waited >= max_wait_s) {
+            log_error(component,
+                      "giving up after %.1f s without PostgreSQL (%s), --max-wait %g: %s", waited,
+                      shown, max_wait_s, f.msg.data);
+            give_up();
+            break;
+        }
+        long wait_ms = backoff_ms;
+        if (max_wait_s > 0 && (max_wait_s - waited) * 1000 < (double)wait_ms)
+            wait_ms = (long)((max_wait_s - waited) * 1000) + 1;
+        log_warn(component, "%s PostgreSQL (%s), attempt %u, retrying in %ld ms: %s", doing, shown,
+                 attempt, wait_ms, f.msg.data);
+        metrics_watchdog_tick(); /* waiting for the server is alive, not stuck */
+        clock_sleep((double)(wait_ms) / 1000, stop);
+        metrics_watchdog_tick();
+        backoff_ms = backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff_ms * 2;
     }
+    buf_release(&f.msg);
     free(shown);
-    return NULL;
+    return result;
 }

@@ -1,7 +1,8 @@
 /*
- * db.h - the libpq connection: connect with capped exponential backoff, session settings, the
- * schema, and one classification of failures (OK / RETRY / FATAL) so callers can tell a dead
- * connection from bad data.
+ * db.h - the libpq connection: connect with capped exponential backoff, tell an outage that may
+ * pass from a failure that retrying cannot fix, session settings, the schema and the grants, and
+ * one classification of statement failures (OK / RETRY / FATAL) so callers can tell a dead
+ * connection from bad data. The privileges are grants.h's.
  */
 #ifndef SLUICE_DB_H
 #define SLUICE_DB_H
@@ -10,6 +11,7 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 enum db_status {
     DB_OK = 0,
@@ -17,16 +19,32 @@ enum db_status {
     DB_FATAL, /* the statement itself failed (bad data, constraint, permissions) */
 };
 
-/* Connect to conninfo, retrying with backoff (100 ms doubling to 5 s, logged) until connected or
- * *stop is set (then NULL). Sets synchronous_commit = on, the application_name, and
- * idle_in_transaction_session_timeout to lock_timeout_s; then applies sql/postgres_setup.sql
- * (compiled in) under an advisory lock so concurrent starters do not race.
- */
+/* How long a transient outage may last before db_connect gives up (0 = forever). Set once at
+ * start, before any thread connects. */
+void db_set_max_wait(double seconds);
+
+/* True once db_connect met a failure that retrying cannot fix (authentication, a missing
+ * database or role, SSL, bad conninfo, missing privileges, a schema newer than this binary) or an
+ * outage longer than the max wait. The process should exit 1. */
+bool db_gave_up(void);
+
+/* Check a conninfo before any connection: it must parse (key=value pairs or a postgresql:// URI;
+ * an empty string means libpq's defaults) and its port must be a number. 0, or -1 with a
+ * one-line reason in err that never quotes the conninfo (it may hold a password). */
+int db_conninfo_check(const char *conninfo, char *err, size_t errlen);
+
+/* Connect to conninfo, retrying transient failures with backoff (100 ms doubling to 5 s, logged)
+ * until connected, *stop is set, or the max wait has passed. Sets synchronous_commit = on, the
+ * application_name, and idle_in_transaction_session_timeout to lock_timeout_s; then makes sure
+ * the schema is current: nothing when its marker is, sql/postgres_setup.sql (compiled in) under
+ * an advisory lock when it is missing or older. A permanent failure, or giving up on an outage,
+ * is logged once as one line, makes db_gave_up() true and asks the whole process to stop
+ * (signals_request_stop: every loop winds down); NULL is returned then and when *stop is set. */
 PGconn *db_connect(const char *conninfo, const char *component, double lock_timeout_s,
                    const atomic_int *stop);
 
-/* Classify a result (NULL = no result). Logs a FATAL or RETRY once with SQLSTATE and message.
- * Does not clear res. */
+/* Classify a result (NULL = no result). Logs a FATAL or RETRY once with SQLSTATE, message and
+ * libpq's detail= and hint= on the same line. Does not clear res. */
 enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const char *what);
 
 /* Run a command with no result rows; clears the result. */
@@ -35,7 +53,7 @@ enum db_status db_exec(PGconn *conn, const char *sql, const char *what);
 /* True when the connection is usable. */
 bool db_alive(PGconn *conn);
 
-/* conninfo without its password, for logs (heap string). */
+/* conninfo without its password, for logs (heap string). An unparsable one is never shown. */
 char *db_redact(const char *conninfo);
 
 /* The SQLSTATE of a result, or "" */

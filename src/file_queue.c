@@ -104,6 +104,23 @@ size_t file_queue_len(const struct file_queue *q)
     return q->len;
 }
 
+void file_queue_pending(const struct file_queue *q, uint64_t *files, uint64_t *bytes,
+                        double *oldest_mtime)
+{
+    *files = q->len;
+    *bytes = 0;
+    *oldest_mtime = 0;
+    for (size_t i = 0; i < q->len; i++) {
+        struct stat st;
+        if (fstatat(q->dirfd, q->q[q->head + i]->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+            continue;
+        *bytes += (uint64_t)st.st_size;
+        double mt = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+        if (*oldest_mtime == 0 || mt < *oldest_mtime)
+            *oldest_mtime = mt;
+    }
+}
+
 static int64_t mtime_ns(const struct stat *st)
 {
     return (int64_t)st->st_mtim.tv_sec * 1000000000LL + st->st_mtim.tv_nsec;
@@ -128,6 +145,12 @@ void file_queue_forget(struct file_entry *e)
 {
     e->finished = true; /* forgotten at the next listing that lacks it */
     e->dev = 0;
+}
+
+void file_queue_look_again(struct file_queue *q, struct file_entry *e, double seconds)
+{
+    file_queue_forget(e); /* the next listing queues it again */
+    watch_rescan_within(q->watch, seconds);
 }
 
 void file_queue_request_rescan(struct file_queue *q)

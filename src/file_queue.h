@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 /* Most files queued at once per worker; the rest of a folder is found by the next listing. */
@@ -32,6 +33,10 @@ void file_queue_request_rescan(struct file_queue *q);
 bool file_queue_listing(const struct file_queue *q);
 
 size_t file_queue_len(const struct file_queue *q);
+/* What is queued: files, their bytes and the oldest mtime (seconds since the epoch, 0 when
+ * none), read with one fstatat per queued file. */
+void file_queue_pending(const struct file_queue *q, uint64_t *files, uint64_t *bytes,
+                        double *oldest_mtime);
 struct file_entry *file_queue_pop(struct file_queue *q);
 void file_queue_push_front(struct file_queue *q, struct file_entry *e);
 void file_queue_push_back(struct file_queue *q, struct file_entry *e);
@@ -41,6 +46,8 @@ void file_queue_push_back(struct file_queue *q, struct file_entry *e);
 void file_queue_finish(struct file_entry *e, const struct stat *st);
 /* The entry is finished with nothing to remember (gone, or moved away). */
 void file_queue_forget(struct file_entry *e);
+/* Leave the file for now and look at it again within `seconds` (a file still being written). */
+void file_queue_look_again(struct file_queue *q, struct file_entry *e, double seconds);
 /* Does the file st describe still have the identity the entry was finished with? */
 bool file_queue_unchanged(const struct file_entry *e, const struct stat *st);
 

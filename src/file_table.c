@@ -5,9 +5,15 @@
  * thousands of finished files (waiting for the archiver) costs a hash lookup per name instead of
  * a re-read of each file. Entries are heap objects, so pointers to them stay valid while the
  * table grows; the table only forgets an entry in file_table_prune().
+ *
+ * Names are chosen by whoever writes into the hot folder, so the hash is keyed with a secret
+ * per process (keyed_hash.c): names crafted to share a bucket under a known hash would turn
+ * every lookup into a walk over all of them. The table counts its probes, so tests can show
+ * that crafted names cost what random ones do.
  */
 #include "file_table.h"
 
+#include "keyed_hash.h"
 #include "mem.h"
 
 #include <stdlib.h>
@@ -17,16 +23,12 @@ struct file_table {
     struct file_entry **slots;
     size_t cap; /* a power of two */
     size_t count;
+    uint64_t probes; /* slots looked at by lookups and inserts, for tests */
 };
 
 static uint64_t name_hash(const char *s)
 {
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (; *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 1099511628211ULL;
-    }
-    return h;
+    return keyed_hash64(s, strlen(s));
 }
 
 struct file_table *file_table_new(void)
@@ -54,11 +56,14 @@ void file_table_free(struct file_table *t)
     free(t);
 }
 
-static void insert_slot(struct file_entry **slots, size_t cap, struct file_entry *e)
+static void insert_slot(struct file_entry **slots, size_t cap, struct file_entry *e,
+                        uint64_t *probes)
 {
     size_t i = name_hash(e->name) & (cap - 1);
-    while (slots[i])
+    while (slots[i]) {
         i = (i + 1) & (cap - 1);
+        (*probes)++;
+    }
     slots[i] = e;
 }
 
@@ -67,7 +72,7 @@ static void rebuild(struct file_table *t, size_t cap)
     struct file_entry **slots = xcalloc(cap, sizeof(*slots));
     for (size_t i = 0; i < t->cap; i++)
         if (t->slots[i])
-            insert_slot(slots, cap, t->slots[i]);
+            insert_slot(slots, cap, t->slots[i], &t->probes);
     free(t->slots);
     t->slots = slots;
     t->cap = cap;
@@ -77,6 +82,7 @@ struct file_entry *file_table_get(struct file_table *t, const char *name, bool c
 {
     size_t i = name_hash(name) & (t->cap - 1);
     while (t->slots[i]) {
+        t->probes++;
         if (strcmp(t->slots[i]->name, name) == 0)
             return t->slots[i];
         i = (i + 1) & (t->cap - 1);
@@ -88,7 +94,7 @@ struct file_entry *file_table_get(struct file_table *t, const char *name, bool c
     t->count++;
     if (t->count * 2 > t->cap)
         rebuild(t, t->cap * 2);
-    insert_slot(t->slots, t->cap, e);
+    insert_slot(t->slots, t->cap, e, &t->probes);
     return e;
 }
 
@@ -123,4 +129,9 @@ void file_table_forget_finished(struct file_table *t)
 size_t file_table_count(const struct file_table *t)
 {
     return t->count;
+}
+
+uint64_t file_table_probes(const struct file_table *t)
+{
+    return t->probes;
 }

@@ -32,5 +32,7 @@ void file_table_prune(struct file_table *t, unsigned gen);
 /* Drop every finished, unqueued entry (bounds memory; a file seen again is simply re-checked). */
 void file_table_forget_finished(struct file_table *t);
 size_t file_table_count(const struct file_table *t);
+/* Occupied slots looked at so far by lookups, inserts and rebuilds (a cost measure for tests). */
+uint64_t file_table_probes(const struct file_table *t);
 
 #endif

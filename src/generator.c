@@ -504,7 +504,7 @@ static int hand_off(const struct generator_options *o, const char *tmp_path, con
             continue;
         }
         snprintf(dst, sizeof(dst), "%s/%s", o->input_dir, final_name);
-        if (fs_rename_noreplace(tmp_path, dst) == 0)
+        if (fs_rename_noreplace_at(AT_FDCWD, tmp_path, AT_FDCWD, dst) == 0)
             return fs_fsync_dir(o->input_dir);
         if (errno != EEXIST) {
             log_error("generate", "cannot move '%s' to '%s': %m", tmp_path, dst);
@@ -530,8 +530,8 @@ static int write_manifest(const char *path, const struct generator_totals *t)
     fprintf(f, " \"invalid_by_class\": {");
     bool first = true;
     for (int c = REJECT_MISSING_FIELD; c < REJECT_CODE_COUNT; c++) {
-        if (c == REJECT_BAD_HEADER)
-            continue;
+        if (c == REJECT_BAD_HEADER || c == REJECT_BAD_FILE)
+            continue; /* file-level codes: the generator makes rows */
         fprintf(f, "%s\"%s\": %ld", first ? "" : ", ", reject_code_name((enum reject_code)c),
                 t->invalid_by_class[c]);
         first = false;

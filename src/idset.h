@@ -7,6 +7,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct idset;
 
@@ -16,5 +17,7 @@ void idset_free(struct idset *s);
 void idset_clear(struct idset *s);
 /* Add key; true when it was not there yet. */
 bool idset_insert(struct idset *s, const char *key, size_t len);
+/* Occupied slots looked at so far by inserts and growth (a cost measure for tests). */
+uint64_t idset_probes(const struct idset *s);
 
 #endif

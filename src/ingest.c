@@ -19,6 +19,7 @@
 #include "batch.h"
 #include "clock.h"
 #include "db.h"
+#include "file_policy.h"
 #include "file_queue.h"
 #include "filehash.h"
 #include "fsutil.h"
@@ -26,6 +27,8 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "name_codec.h"
+#include "retry_limit.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -45,9 +48,7 @@
 struct shared {
     pthread_mutex_t mu;
     struct ingest_stats *stats;
-    uint64_t reconnects;
-    size_t queued[MAX_WORKERS];
-    double last_batch_s, last_commit_unixtime, metrics_written_at;
+    double metrics_written_at;
 };
 
 /* One worker: its own connection, queue, batch and loader. */
@@ -63,20 +64,51 @@ struct worker {
     struct file_queue *queue;
     struct loader *loader;
     struct batch batch;
+    struct file_policy policy;
+    struct retry_limit *retries; /* error-folder moves that failed */
+    size_t max_files;            /* files (so descriptors) one batch may hold */
+    double pending_published;    /* when this worker last gave metrics its queue */
 };
 
+/* Move a file the engine will not load to the error folder. A move that fails (a name too
+ * long there, a symlink across filesystems) is tried again at most once a minute per file, so
+ * it costs a log line a minute, never a loop. */
 static void move_to_error_dir(struct worker *w, const char *name, const char *why)
 {
+    double now = clock_now();
+    if (!retry_limit_due(w->retries, name, now))
+        return;
     char final_name[1024];
-    if (fs_move_durable(w->o->input_dir, name, w->o->error_dir, final_name, sizeof(final_name)) ==
-        0)
-        log_warn(w->component, "moved '%s' to the error folder as '%s': %s", name, final_name,
-                 why);
+    if (fs_move_durable(w->o->input_dir, name, w->o->error_dir, final_name, sizeof(final_name)) <
+        0) {
+        unsigned n = retry_limit_failed(w->retries, name, now);
+        log_warn(w->component, "'%s' stays in the hot folder (%u failed moves); next try in %.0f s",
+                 name, n, RETRY_LIMIT_INTERVAL_S);
+        return;
+    }
+    retry_limit_clear(w->retries, name);
+    log_warn(w->component, "moved '%s' to the error folder as '%s': %s", name, final_name, why);
 }
 
-/* Open and hash a queued file into bf. True when bf is ready to be claimed; false when the
- * entry needs nothing now (gone, not a regular file and moved away, unchanged since finished). */
-static bool prepare_file(struct worker *w, struct file_entry *e, struct batch_file *bf)
+/* The ledger's identity of a file refused unread: not a content hash (nothing was read), but
+ * one that changes whenever the file does. The leading 'u' keeps it apart from real hashes. */
+static void unread_identity(const struct stat *st, char hash[FILEHASH_HEX_LEN + 1])
+{
+    uint64_t t = (uint64_t)st->st_mtim.tv_sec * 1000000000u + (uint64_t)st->st_mtim.tv_nsec;
+    snprintf(hash, FILEHASH_HEX_LEN + 1, "u%07llx%08llx%016llx",
+             (unsigned long long)(st->st_ino & 0xfffffff), (unsigned long long)(t & 0xffffffff),
+             (unsigned long long)st->st_size);
+}
+
+enum prepared {
+    PREP_READY, /* bf is ready to be claimed */
+    PREP_SKIP,  /* nothing to do with this entry now */
+    PREP_FULL,  /* out of descriptors: the entry went back to the queue; plan no more now */
+};
+
+/* Open and check a queued file into bf: the policy decides from fstat before a byte is read
+ * (load, look again later, or refuse whole), and only a file to load is hashed. */
+static enum prepared prepare_file(struct worker *w, struct file_entry *e, struct batch_file *bf)
 {
     bf->e = e;
     struct stat st;
@@ -84,7 +116,7 @@ static bool prepare_file(struct worker *w, struct file_entry *e, struct batch_fi
         if (errno != ENOENT)
             log_warn(w->component, "cannot stat '%s': %m", e->name);
         file_queue_forget(e);
-        return false;
+        return PREP_SKIP;
     }
     if (!S_ISREG(st.st_mode)) {
         move_to_error_dir(w, e->name,
@@ -92,30 +124,50 @@ static bool prepare_file(struct worker *w, struct file_entry *e, struct batch_fi
                           : S_ISDIR(st.st_mode)  ? "a directory is never read"
                           : S_ISFIFO(st.st_mode) ? "a FIFO is never read"
                                                  : "not a regular file");
+        metrics_add_files(METRICS_FILE_IGNORED, 1);
         file_queue_forget(e);
-        return false;
+        return PREP_SKIP;
     }
     if (e->finished && file_queue_unchanged(e, &st))
-        return false;
-    int fd = openat(w->dirfd, e->name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+        return PREP_SKIP;
+    int fd = file_policy_open(w->dirfd, e->name, &bf->st);
     if (fd < 0) {
-        log_warn(w->component, "cannot open '%s': %m (will retry at the next rescan)", e->name);
-        return false;
+        if (errno == EMFILE || errno == ENFILE) {
+            file_queue_push_front(w->queue, e); /* back-pressure: after this batch */
+            return PREP_FULL;
+        }
+        if (errno != ELOOP && errno != ENOENT) /* (replaced by a symlink, or gone: next look) */
+            log_warn(w->component, "cannot open '%s': %m (will retry at the next rescan)",
+                     e->name);
+        return PREP_SKIP;
     }
-    if (fstat(fd, &bf->st) < 0 || !S_ISREG(bf->st.st_mode) || bf->st.st_ino != st.st_ino) {
+    if (bf->st.st_ino != st.st_ino || bf->st.st_dev != st.st_dev) {
         close(fd);
-        return false; /* replaced between stat and open: the next listing sees the new one */
+        return PREP_SKIP; /* replaced between stat and open: the next listing sees the new one */
     }
-    if (filehash_fd(fd, bf->lf.hash) < 0) {
+    struct file_verdict v;
+    file_policy_check(&w->policy, fd, &bf->st, (double)time(NULL), &v);
+    if (v.action == FILE_WAIT) {
+        close(fd);
+        log_debug(w->component, "'%s': %s", e->name, v.message);
+        file_queue_look_again(w->queue, e, v.wait_s);
+        return PREP_SKIP;
+    }
+    if (v.action == FILE_QUARANTINE) {
+        close(fd); /* refused unread */
+        unread_identity(&bf->st, bf->lf.hash);
+        bf->quarantine_why = xstrdup(v.message);
+    } else if (filehash_fd(fd, bf->lf.hash) < 0) {
         log_warn(w->component, "cannot read '%s': %m (will retry at the next rescan)", e->name);
         close(fd);
-        return false;
+        return PREP_SKIP;
+    } else {
+        bf->fd = fd;
     }
-    bf->fd = fd;
-    bf->lf.name = e->name;
+    bf->lf.name = name_encode(e->name, strlen(e->name));
     bf->lf.size = (uint64_t)bf->st.st_size;
     bf->lf.mtime = bf->st.st_mtim;
-    return true;
+    return PREP_READY;
 }
 
 /* Take files from the queue into the batch, up to its size. */
@@ -125,8 +177,11 @@ static void plan_batch(struct worker *w)
     batch_close_files(b);
     while (file_queue_len(w->queue) && batch_wants_more(b)) {
         struct file_entry *e = file_queue_pop(w->queue);
-        if (prepare_file(w, e, batch_slot(b)))
+        enum prepared p = prepare_file(w, e, batch_slot(b));
+        if (p == PREP_READY)
             batch_plan_keep(b);
+        else if (p == PREP_FULL)
+            break;
     }
 }
 
@@ -138,36 +193,36 @@ static void requeue_batch(struct worker *w)
     batch_close_files(&w->batch);
 }
 
+/* Give metrics this worker's queue (files, bytes, oldest mtime) about once a second, and
+ * rewrite CHECKPOINT_DIR/metrics.prom at most once a second for all workers. */
 static void write_metrics(struct worker *w, bool force)
 {
-    struct shared *sh = w->sh;
     double now = clock_now();
-    pthread_mutex_lock(&sh->mu);
-    sh->queued[w->id] = file_queue_len(w->queue);
-    if (force || now - sh->metrics_written_at >= 1.0) {
-        sh->metrics_written_at = now;
-        struct metrics m = {
-            .batches = sh->stats->batches,
-            .files_done = sh->stats->files_done,
-            .files_quarantined = sh->stats->files_quarantined,
-            .rows_loaded = sh->stats->rows_loaded,
-            .rows_rejected = sh->stats->rows_rejected,
-            .reconnects = sh->reconnects,
-            .last_batch_seconds = sh->last_batch_s,
-            .last_commit_unixtime = sh->last_commit_unixtime,
-        };
-        for (unsigned k = 0; k < w->nworkers; k++)
-            m.queue_files += sh->queued[k];
-        metrics_write(w->o->checkpoint_dir, &m);
+    metrics_watchdog_tick();
+    if (force || file_queue_len(w->queue) == 0 || now - w->pending_published >= 1.0) {
+        w->pending_published = now;
+        uint64_t files, bytes;
+        double oldest;
+        file_queue_pending(w->queue, &files, &bytes, &oldest);
+        metrics_set_pending(w->id, files, bytes, oldest);
     }
+    struct shared *sh = w->sh;
+    pthread_mutex_lock(&sh->mu);
+    bool due = force || now - sh->metrics_written_at >= 1.0;
+    if (due)
+        sh->metrics_written_at = now;
     pthread_mutex_unlock(&sh->mu);
+    if (due)
+        metrics_write(w->o->checkpoint_dir);
 }
 
-/* After COMMIT: each file's fate, the counters, the log line. Returns files that progressed. */
-static size_t after_commit(struct worker *w, double t0)
+/* After COMMIT: each file's fate, the counters, the log line. Returns files that progressed
+ * (*touched: how many of them were loaded or quarantined, not just found finished). */
+static size_t after_commit(struct worker *w, double t0, size_t *touched)
 {
     struct batch *b = &w->batch;
     size_t files = 0, progressed = 0, done = 0, quarantined = 0, redropped = 0;
+    uint64_t bytes_read = 0;
     for (size_t i = b->n; i-- > 0;) {
         struct batch_file *bf = &b->files[i];
         enum batch_fate fate = batch_fate(bf);
@@ -175,6 +230,12 @@ static size_t after_commit(struct worker *w, double t0)
             files++;
         if (fate != BATCH_FATE_AGAIN_LATER)
             progressed++;
+        if (bf->action == BATCH_LOAD && bf->at_eof)
+            metrics_observe_commit_latency((double)bf->st.st_mtim.tv_sec +
+                                           (double)bf->st.st_mtim.tv_nsec / 1e9);
+        if (bf->action == BATCH_LOAD || bf->action == BATCH_QUARANTINE)
+            bytes_read += bf->end_offset - bf->lf.offset;
+        metrics_batch_reject(REJECT_DUPLICATE_EVENT_ID, bf->duplicates);
         if (bf->action == BATCH_SKIP_DONE && bf->lf.redropped) {
             redropped++;
             log_info(w->component, "'%s' was already loaded on %s as '%s'; left in place for the "
@@ -190,9 +251,9 @@ static size_t after_commit(struct worker *w, double t0)
             quarantined += bf->action == BATCH_QUARANTINE;
             file_queue_finish(bf->e, &bf->st);
             move_to_error_dir(w, bf->e->name,
-                              bf->action == BATCH_QUARANTINE
-                                  ? "unusable file (see user_activity_errors)"
-                                  : "its content was quarantined before");
+                              bf->action != BATCH_QUARANTINE ? "its content was quarantined before"
+                              : bf->quarantine_why ? bf->quarantine_why
+                                                   : "unusable file (see user_activity_errors)");
             break;
         case BATCH_FATE_NONE:
             done += bf->action == BATCH_LOAD;
@@ -214,9 +275,11 @@ static size_t after_commit(struct worker *w, double t0)
     sh->stats->files_redropped += redropped;
     sh->stats->rows_loaded += loaded;
     sh->stats->rows_rejected += rejected;
-    sh->last_batch_s = secs;
-    sh->last_commit_unixtime = (double)time(NULL);
     pthread_mutex_unlock(&sh->mu);
+    metrics_batch_commit(loaded, loaded + rejected, bytes_read, secs);
+    metrics_add_files(METRICS_FILE_DONE, done);
+    metrics_add_files(METRICS_FILE_QUARANTINED, quarantined);
+    metrics_add_files(METRICS_FILE_IGNORED, redropped);
     write_metrics(w, false);
     if (files)
         log_info(w->component,
@@ -224,6 +287,7 @@ static size_t after_commit(struct worker *w, double t0)
                  " rows/s=%.0f batch_ms=%.1f%s",
                  files, loaded, rejected, secs > 0 ? (double)(loaded + rejected) / secs : 0,
                  secs * 1000, loader_staging(w->loader) ? " (duplicates resolved)" : "");
+    *touched = files;
     return progressed;
 }
 
@@ -235,35 +299,41 @@ static void rollback(struct worker *w)
 
 static void reconnect(struct worker *w)
 {
-    pthread_mutex_lock(&w->sh->mu);
-    w->sh->reconnects++;
-    pthread_mutex_unlock(&w->sh->mu);
+    metrics_add_reconnect();
     PQfinish(w->conn);
     w->conn = db_connect(w->o->conninfo, w->component, w->o->lock_timeout, w->stop);
 }
 
-/* Plan one batch and see it committed, waiting out database outages (the retry policy). */
-static void process_batch(struct worker *w)
+/* Plan one batch and see it committed, waiting out database outages (the retry policy).
+ * Returns how many files it loaded or quarantined. */
+static size_t process_batch(struct worker *w)
 {
     plan_batch(w);
     if (!w->batch.n)
-        return;
+        return 0;
     loader_begin_batch(w->loader);
     for (unsigned attempt = 0;; attempt++) {
         if (!w->conn || atomic_load(w->stop)) {
             requeue_batch(w);
-            return;
+            return 0;
         }
         double t0 = clock_now();
         enum sink_result r = loader_run(w->loader, w->conn, &w->batch);
         if (r == SINK_OK) {
-            size_t progressed = after_commit(w, t0);
+            size_t touched;
+            size_t progressed = after_commit(w, t0, &touched);
             batch_close_files(&w->batch);
             if (!progressed)
                 clock_sleep(0.05, w->stop); /* everything is busy elsewhere */
-            return;
+            return touched;
         }
         rollback(w);
+        metrics_add_retry();
+        if (w->batch.poisoned) {
+            log_warn(w->component, "a file of the batch failed on its own; redoing the batch "
+                     "with that file quarantined");
+            continue;
+        }
         if (r == SINK_DUPLICATE) {
             log_info(w->component,
                      "batch hit an event_id already loaded; redoing it through staging");
@@ -280,7 +350,7 @@ static void process_batch(struct worker *w)
                   FATAL_RETRY_SECONDS);
         if (!clock_sleep(FATAL_RETRY_SECONDS, w->stop) || attempt > 1000) {
             requeue_batch(w);
-            return;
+            return 0;
         }
     }
 }
@@ -290,7 +360,7 @@ static int lock_checkpoint(const char *dir)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s/ingest.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    int fd = fs_open_private_in(dir, "ingest.lock", O_RDWR | O_CREAT);
     if (fd < 0) {
         log_error("ingest", "cannot open lock file '%s': %m", path);
         return -1;
@@ -313,6 +383,7 @@ static int lock_checkpoint(const char *dir)
 static void worker_release(struct worker *w)
 {
     batch_release(&w->batch);
+    retry_limit_free(w->retries);
     loader_free(w->loader);
     file_queue_free(w->queue);
     PQfinish(w->conn);
@@ -328,11 +399,11 @@ static int worker_init(struct worker *w)
         snprintf(w->component, sizeof(w->component), "ingest-%u", w->id + 1);
     else
         snprintf(w->component, sizeof(w->component), "ingest");
-    batch_init(&w->batch, o->batch_bytes);
+    batch_init(&w->batch, o->batch_bytes, w->max_files);
+    w->retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
     struct loader_options lo = {
         .event_types = o->event_types,
         .max_row_bytes = o->max_row_bytes,
-        .max_file_bytes = o->max_file_bytes,
         .lock_timeout = o->lock_timeout,
     };
     w->loader = loader_new(&lo);
@@ -341,6 +412,11 @@ static int worker_init(struct worker *w)
     w->dirfd = open(o->input_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (w->dirfd < 0) {
         log_error(w->component, "cannot open input folder '%s': %m", o->input_dir);
+        return -1;
+    }
+    if (file_policy_init(&w->policy, w->dirfd, o->max_file_bytes, o->settle_time,
+                         o->producer_uid) < 0) {
+        log_error(w->component, "cannot read input folder '%s': %m", o->input_dir);
         return -1;
     }
     w->queue = file_queue_new(o->input_dir, w->dirfd, o->rescan_interval, w->id, w->nworkers);
@@ -358,30 +434,35 @@ static void *worker_run(void *arg)
     struct worker *w = arg;
     const struct ingest_options *o = w->o;
     bool drained_check = false;
+    metrics_watchdog_begin(w->component);
     while (!atomic_load(w->stop)) {
+        write_metrics(w, false);
         if (!w->conn) {
             w->conn = db_connect(o->conninfo, w->component, o->lock_timeout, w->stop);
             continue;
         }
-        if (drained_check)
-            file_queue_request_rescan(w->queue);
-        int added = file_queue_poll(w->queue, draining(w) ? 0 : 1000);
-        if (added < 0) {
+        if (file_queue_poll(w->queue, draining(w) ? 0 : 1000) < 0) {
             w->rc = -1;
             break;
         }
         if (file_queue_len(w->queue)) {
-            drained_check = false;
-            process_batch(w);
+            if (process_batch(w) > 0)
+                drained_check = false;
             continue;
         }
         if (draining(w) && !file_queue_listing(w->queue)) {
-            /* Drained: one more full listing catches files that arrived meanwhile. */
-            if (drained_check && added == 0)
+            /* Drained: one more full listing catches files that arrived meanwhile. Reaching
+             * here again with nothing loaded since means that listing found nothing new (files
+             * it re-checked and found finished do not count, so a folder of done files that
+             * outgrows what the queue remembers still ends). */
+            if (drained_check)
                 break;
             drained_check = true;
+            file_queue_request_rescan(w->queue);
         }
     }
+    metrics_pending_release(w->id);
+    metrics_watchdog_end();
     return NULL;
 }
 
@@ -395,6 +476,14 @@ int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct in
     if (lockfd < 0)
         return -1;
     unsigned n = o->workers < 1 ? 1 : o->workers > MAX_WORKERS ? MAX_WORKERS : o->workers;
+    /* Descriptors: as many as the hard limit allows; each worker's batch holds a share of
+     * them, leaving some for connections, the watcher and the logs. Running out anyway (other
+     * processes, a lower limit) is back-pressure, never an exit. */
+    rlim_t nofile = 1024;
+    if (fs_raise_nofile_limit(&nofile) < 0)
+        log_warn("ingest", "cannot raise the open-file limit: %m");
+    size_t spare = nofile > 64 + 16 * n ? (size_t)nofile - 64 : 16 * n;
+    size_t max_files = spare / n;
     struct shared sh;
     memset(&sh, 0, sizeof(sh));
     pthread_mutex_init(&sh.mu, NULL);
@@ -411,6 +500,7 @@ int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct in
         w->id = k;
         w->nworkers = n;
         w->dirfd = -1;
+        w->max_files = max_files;
     }
     for (unsigned k = 0; k < n && rc == 0; k++)
         if (worker_init(&workers[k]) < 0)

@@ -20,6 +20,8 @@ struct ingest_options {
     size_t batch_bytes;
     double rescan_interval;
     double lock_timeout;
+    double settle_time; /* an unterminated last row waits until the file is this old */
+    long producer_uid;  /* -1: files must belong to the hot folder's owner (checked as root) */
     bool once;
     unsigned workers; /* parallel loaders, each with its own connection (files split by name) */
     /* Optional: once this becomes non-zero, behave as with once (drain, then return). */

@@ -27,6 +27,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The files' advisory lock keys (name + content hash) as an array literal in keys; only the
+ * busy ones with busy_only. */
+static const char *lock_keys(struct buf *keys, struct ledger_file **files, size_t n,
+                             bool busy_only)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (busy_only && !files[i]->busy)
+            continue;
+        char key[32];
+        snprintf(key, sizeof(key), "%" PRId64, filehash_lock_key(files[i]->hash, files[i]->name));
+        pgarray_add(keys, key);
+    }
+    return pgarray_end(keys);
+}
+
 enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n)
 {
     struct buf keys, names, hashes, sizes, mtimes, again_n, again_h;
@@ -36,12 +51,7 @@ enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n
     PGresult *res = NULL;
     enum sink_result r;
 
-    for (size_t i = 0; i < n; i++) {
-        char key[32];
-        snprintf(key, sizeof(key), "%" PRId64, filehash_lock_key(files[i]->hash, files[i]->name));
-        pgarray_add(&keys, key);
-    }
-    const char *p1[] = {pgarray_end(&keys)};
+    const char *p1[] = {lock_keys(&keys, files, n, false)};
     r = sink_query(conn,
                    "SELECT pg_try_advisory_xact_lock(k) FROM unnest($1::bigint[]) "
                    "WITH ORDINALITY AS t(k, i) ORDER BY i",
@@ -201,14 +211,7 @@ enum sink_result ledger_free_stalled(PGconn *conn, struct ledger_stalls *s,
 {
     struct buf keys;
     buf_init(&keys);
-    for (size_t i = 0; i < n; i++) {
-        if (!files[i]->busy)
-            continue;
-        char key[32];
-        snprintf(key, sizeof(key), "%" PRId64, filehash_lock_key(files[i]->hash, files[i]->name));
-        pgarray_add(&keys, key);
-    }
-    const char *p[] = {pgarray_end(&keys)};
+    const char *p[] = {lock_keys(&keys, files, n, true)};
     PGresult *res = NULL;
     enum sink_result r = sink_query(
         conn,

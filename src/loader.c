@@ -29,6 +29,7 @@
 #include "ledger.h"
 #include "log.h"
 #include "mem.h"
+#include "metrics.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -123,7 +124,8 @@ static void reject_file(struct loader *l, struct batch_file *bf, const struct cs
         empty.raw = "";
         row = &empty;
     }
-    schema_encode_reject(l->schema, row, v, bf->e->name, &l->rej);
+    schema_encode_reject(l->schema, row, v, bf->lf.name, &l->rej);
+    metrics_batch_reject(v->code, 1);
     bf->rejected++;
     bf->action = BATCH_QUARANTINE;
     bf->end_offset = (uint64_t)bf->st.st_size;
@@ -135,7 +137,9 @@ static int feed(struct loader *l, struct batch_file *bf, uint64_t *off)
 {
     ssize_t got = pread(bf->fd, l->chunk, READ_CHUNK_BYTES, (off_t)*off);
     if (got < 0) {
-        log_error("ingest", "read error on '%s': %m", bf->e->name);
+        char why[256];
+        snprintf(why, sizeof(why), "read error: %s", strerror_r(errno, (char[128]){0}, 128));
+        log_error("ingest", "'%s': %s; the file is quarantined", bf->lf.name, why);
         return -1;
     }
     if (got == 0)
@@ -207,7 +211,8 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
         bf->sent++;
     } else {
         l->copy.len = mark;
-        schema_encode_reject(l->schema, row, &v, bf->e->name, &l->rej);
+        schema_encode_reject(l->schema, row, &v, bf->lf.name, &l->rej);
+        metrics_batch_reject(v.code, 1);
         bf->rejected++;
     }
 }
@@ -223,10 +228,14 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
 
     if (bf->lf.offset > 0) {
         bool found;
-        if (read_header(l, bf, &row, &found) < 0)
-            return SINK_FATAL;
-        if (!found || schema_bind_header(l->schema, &row, &v) < 0) {
-            log_error("ingest", "'%s': header unreadable on resume", bf->e->name);
+        int rc = read_header(l, bf, &row, &found);
+        if (rc == 0 && (!found || schema_bind_header(l->schema, &row, &v) < 0)) {
+            log_error("ingest", "'%s': header unreadable on resume; the file is quarantined",
+                      bf->lf.name);
+            rc = -1;
+        }
+        if (rc < 0) {
+            batch_poison(b, bf, "the file could not be read to its end");
             return SINK_FATAL;
         }
         header_bound = true;
@@ -260,8 +269,10 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
             bf->end_offset = (uint64_t)bf->st.st_size;
             return SINK_OK;
         }
-        if (feed(l, bf, &off) < 0)
+        if (feed(l, bf, &off) < 0) {
+            batch_poison(b, bf, "the file could not be read to its end");
             return SINK_FATAL;
+        }
     }
 }
 
@@ -274,7 +285,7 @@ static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct bat
     struct buf names;
     buf_init(&names);
     for (size_t i = 0; i < b->n; i++)
-        pgarray_add(&names, b->files[i].e->name);
+        pgarray_add(&names, b->files[i].lf.name);
     const char *p[] = {pgarray_end(&names)};
     PGresult *res = NULL;
     enum sink_result r = sink_query(
@@ -322,7 +333,7 @@ static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct bat
 }
 
 /* After the claim: what each file needs in this batch. */
-static void decide(struct loader *l, struct batch *b)
+static void decide(struct batch *b)
 {
     for (size_t i = 0; i < b->n; i++) {
         struct batch_file *bf = &b->files[i];
@@ -332,23 +343,19 @@ static void decide(struct loader *l, struct batch *b)
             bf->action = BATCH_SKIP_BUSY;
         else if (strcmp(bf->lf.status, "loading") != 0)
             bf->action = BATCH_SKIP_DONE;
-        else if (bf->quarantine_why ||
-                 (l->o.max_file_bytes && (uint64_t)bf->st.st_size > l->o.max_file_bytes))
+        else if (bf->quarantine_why)
             bf->action = BATCH_QUARANTINE;
         else
             bf->action = BATCH_LOAD;
     }
 }
 
-/* The dead letter of a file quarantined before a byte of it was read. */
+/* The dead letter of a file refused whole (before reading, or after it failed to read). */
 static void reject_unread(struct loader *l, struct batch_file *bf)
 {
-    struct verdict v = {.code = REJECT_BAD_HEADER, .column = -1};
-    if (bf->quarantine_why)
-        snprintf(v.message, sizeof(v.message), "%s", bf->quarantine_why);
-    else
-        snprintf(v.message, sizeof(v.message), "file is %lld bytes, over --max-file-bytes %" PRIu64,
-                 (long long)bf->st.st_size, l->o.max_file_bytes);
+    struct verdict v = {.code = REJECT_BAD_FILE, .column = -1};
+    snprintf(v.message, sizeof(v.message), "%s",
+             bf->quarantine_why ? bf->quarantine_why : "refused");
     reject_file(l, bf, NULL, &v);
 }
 
@@ -412,6 +419,7 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->rej);
     idset_clear(l->batch_ids);
     batch_start_attempt(b);
+    metrics_batch_begin();
 
     enum sink_result r = sink_exec(conn, "BEGIN", "BEGIN");
     if (r == SINK_OK)
@@ -419,7 +427,7 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
     if (r != SINK_OK)
         return r;
     fault_point("claimed");
-    decide(l, b);
+    decide(b);
     for (size_t i = 0; i < b->n; i++)
         if (b->files[i].action == BATCH_SKIP_BUSY) {
             if ((r = ledger_free_stalled(conn, &l->stalls, b->lf, b->n, l->o.lock_timeout)) !=

@@ -14,7 +14,6 @@
 struct loader_options {
     const char *event_types;
     size_t max_row_bytes;
-    uint64_t max_file_bytes; /* 0 = unlimited */
     double lock_timeout;
 };
 
@@ -26,7 +25,10 @@ void loader_free(struct loader *l);
 
 /* Run the whole transaction for the planned batch on conn. SINK_OK: committed. Otherwise the
  * transaction is left to roll back (an open COPY already ended); SINK_DUPLICATE means a row
- * collided with one already loaded: call again, and the batch goes through staging. */
+ * collided with one already loaded: call again, and the batch goes through staging. A file
+ * that fails on its own (a read error) poisons the batch (b->poisoned): call again, and that
+ * file is quarantined while the others load. Files planned with quarantine_why are refused
+ * whole, unread, with a bad_file dead letter. */
 enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b);
 
 /* True while batches go through the staging table (after a duplicate, for a while). */

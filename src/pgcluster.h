@@ -9,6 +9,10 @@
 
 struct config;
 
+/* The two roles of the embedded cluster: the owner creates and upgrades the schema; the ingest
+ * role holds only what ingest, archive and run need (grants.c's list). */
+enum pgcluster_role { PGCLUSTER_ROLE_OWNER, PGCLUSTER_ROLE_INGEST };
+
 /* Make sure the cluster in cfg->pg_dir exists (initdb), runs (pg_ctl start) and has the database
  * cfg->pg_dbname. Idempotent: a running cluster is left alone. On success *conninfo_out (when not
  * NULL) is a heap string "host=<abs dir> port=<port> dbname=<db> user=<user>" the caller frees.
@@ -22,9 +26,9 @@ int pgcluster_stop(const struct config *cfg, bool immediate);
 /* 1 when the cluster's postmaster is alive, 0 when not, -1 after logging (bad options). */
 int pgcluster_running(const struct config *cfg);
 
-/* The conninfo of the cluster (heap string; caller frees), whether it runs or not; the port of a
- * running cluster wins over cfg->pg_port. NULL after logging (bad options, socket path too long).
- */
-char *pgcluster_conninfo(const struct config *cfg);
+/* The conninfo of the cluster for a role (heap string; caller frees), whether it runs or not; the
+ * port of a running cluster wins over cfg->pg_port. NULL after logging (bad options, socket path
+ * too long). */
+char *pgcluster_conninfo(const struct config *cfg, enum pgcluster_role role);
 
 #endif

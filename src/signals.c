@@ -7,6 +7,8 @@
  */
 #include "signals.h"
 
+#include "log.h"
+
 #include <string.h>
 
 atomic_int signals_stop;
@@ -17,15 +19,21 @@ static void on_stop(int sig)
     atomic_store(&signals_stop, 1);
 }
 
-void signals_install(void)
+int signals_install(void)
 {
-    struct sigaction sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGINT, &sa, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    struct sigaction stop, ignore;
+    memset(&stop, 0, sizeof(stop));
+    stop.sa_handler = on_stop; /* no SA_RESTART: blocking waits return EINTR */
+    sigemptyset(&stop.sa_mask);
+    memset(&ignore, 0, sizeof(ignore));
+    ignore.sa_handler = SIG_IGN;
+    sigemptyset(&ignore.sa_mask);
+    if (sigaction(SIGTERM, &stop, NULL) < 0 || sigaction(SIGINT, &stop, NULL) < 0 ||
+        sigaction(SIGPIPE, &ignore, NULL) < 0) {
+        log_error("signals", "cannot install signal handlers: %m");
+        return -1;
+    }
+    return 0;
 }
 
 void signals_request_stop(void)

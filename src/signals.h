@@ -10,7 +10,7 @@
 extern atomic_int signals_stop;
 
 /* Install the handlers (without SA_RESTART, so blocking waits return EINTR) and ignore SIGPIPE. */
-void signals_install(void);
+int signals_install(void); /* 0, or -1 after logging */
 void signals_request_stop(void);
 
 #endif

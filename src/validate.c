@@ -21,6 +21,8 @@
  */
 #include "validate.h"
 
+#include "utf8.h"
+
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -56,6 +58,7 @@ static const char *const reject_names[REJECT_CODE_COUNT] = {
     [REJECT_ROW_TOO_LONG] = "row_too_long",
     [REJECT_DUPLICATE_EVENT_ID] = "duplicate_event_id",
     [REJECT_BAD_HEADER] = "bad_header",
+    [REJECT_BAD_FILE] = "bad_file",
 };
 
 static const char *const column_names[COL_COUNT] = {
@@ -77,69 +80,6 @@ const char *schema_column_name(enum schema_column col)
     if ((unsigned)col >= COL_COUNT)
         return "unknown";
     return column_names[col];
-}
-
-/* ---- UTF-8 ---------------------------------------------------------------------------------- */
-
-/* Length of the strict UTF-8 sequence at p (1..4), or 0 when the bytes there are not one (bad
- * lead byte, overlong form, surrogate, above U+10FFFF, truncated) or are a NUL. */
-static size_t utf8_seq_len(const unsigned char *p, size_t n)
-{
-    unsigned char c = p[0];
-    if (c < 0x80)
-        return c != 0;
-    if (c < 0xC2)
-        return 0;
-    if (c < 0xE0) {
-        if (n < 2 || (p[1] & 0xC0) != 0x80)
-            return 0;
-        return 2;
-    }
-    if (c < 0xF0) {
-        if (n < 3 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xE0 && p[1] < 0xA0) /* overlong */
-            return 0;
-        if (c == 0xED && p[1] >= 0xA0) /* surrogate */
-            return 0;
-        return 3;
-    }
-    if (c < 0xF5) {
-        if (n < 4 || (p[1] & 0xC0) != 0x80 || (p[2] & 0xC0) != 0x80 || (p[3] & 0xC0) != 0x80)
-            return 0;
-        if (c == 0xF0 && p[1] < 0x90) /* overlong */
-            return 0;
-        if (c == 0xF4 && p[1] >= 0x90) /* above U+10FFFF */
-            return 0;
-        return 4;
-    }
-    return 0;
-}
-
-#define ONES 0x0101010101010101ULL
-#define HIGHS 0x8080808080808080ULL
-
-/* Offset of the first byte that is NUL or not strict UTF-8, or n when there is none. ASCII is
- * checked eight bytes at a time. */
-static size_t utf8_check(const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        if (n - i >= 8) {
-            uint64_t w;
-            memcpy(&w, p + i, 8);
-            if (((w & HIGHS) | ((w - ONES) & ~w & HIGHS)) == 0) {
-                i += 8;
-                continue;
-            }
-        }
-        size_t k = utf8_seq_len(p + i, n - i);
-        if (k == 0)
-            return i;
-        i += k;
-    }
-    return n;
 }
 
 /* ---- COPY text output ----------------------------------------------------------------------- */

@@ -34,6 +34,7 @@ enum reject_code {
     REJECT_ROW_TOO_LONG,
     REJECT_DUPLICATE_EVENT_ID,
     REJECT_BAD_HEADER,
+    REJECT_BAD_FILE, /* refused whole before reading: size, sparse, links, owner, read error */
     REJECT_CODE_COUNT
 };
 

@@ -17,6 +17,7 @@
 #include "watch.h"
 
 #include "clock.h"
+#include "keyed_hash.h"
 #include "log.h"
 #include "mem.h"
 
@@ -84,6 +85,13 @@ void watch_request_rescan(struct watch *w)
     w->rescan_due = true;
 }
 
+void watch_rescan_within(struct watch *w, double seconds)
+{
+    double at = clock_now() + seconds;
+    if (w->next_rescan > at)
+        w->next_rescan = at;
+}
+
 bool watch_listing(const struct watch *w)
 {
     return w->listing != NULL || w->rescan_due;
@@ -97,10 +105,9 @@ void watch_set_partition(struct watch *w, unsigned part, unsigned nparts)
 
 unsigned watch_name_part(const char *name, unsigned nparts)
 {
-    uint32_t h = 2166136261u; /* FNV-1a: stable, so a name always goes to the same worker */
-    for (; *name; name++)
-        h = (h ^ (unsigned char)*name) * 16777619u;
-    return nparts > 1 ? h % nparts : 0;
+    /* Keyed (crafted names cannot all land on one worker) and stable for the life of the
+     * process, so a name always goes to the same worker. */
+    return nparts > 1 ? (unsigned)(keyed_hash64(name, strlen(name)) % nparts) : 0;
 }
 
 /* A name this watcher reports: a candidate file, in this watcher's part of the folder. */

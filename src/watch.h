@@ -36,6 +36,8 @@ void watch_free(struct watch *w);
 int watch_poll(struct watch *w, int timeout_ms, struct watch_names *out);
 /* Force the next watch_poll() to start a full listing (after the one in progress, if any). */
 void watch_request_rescan(struct watch *w);
+/* Make a listing due within `seconds` at the latest (a file to look at again then). */
+void watch_rescan_within(struct watch *w, double seconds);
 /* True while a listing is in progress or due. */
 bool watch_listing(const struct watch *w);
 /* Report only names whose watch_name_part() is `part` (workers split a folder by name). */

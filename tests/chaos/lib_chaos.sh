@@ -119,16 +119,6 @@ wait_exit() {
     wait "$pid" 2>/dev/null
 }
 
-# wait_for SECONDS CMD...: run CMD every 50 ms until it succeeds (0) or SECONDS pass (1).
-wait_for() {
-    local limit=$1 i
-    shift
-    for ((i = 0; i < limit * 20; i++)); do
-        "$@" && return 0
-        sleep 0.05
-    done
-    return 1
-}
 
 # copy_in_flight: an ingester's COPY is running right now.
 copy_in_flight() {

@@ -10,15 +10,8 @@ pid=$!
 # stopped once it watches the folder (its first listing is done)
 wait_for 10 grep -q "watching" "$WORK/overflow.log"
 kill -STOP "$pid"
-mkdir -p "$D/stage"
 # Small files written without fsync (speed), then renamed in as one burst.
-awk -v n="$OVERFLOW_FILES" -v dir="$D/stage" 'BEGIN {
-    for (i = 0; i < n; i++) {
-        f = sprintf("%s/ov_%06d.csv", dir, i)
-        print "event_id,event_time,event_type,product_id,price,user_id,session_id" > f
-        printf "ov-%d,2026-01-01 00:00:00,view,1,1.00,1,s\n", i > f
-        close(f)
-    } }'
+bash "$SLUICE_SRC/scripts/tiny-files.sh" "$D/stage" "$OVERFLOW_FILES" ov
 find "$D/stage" -name '*.csv' -exec mv -t "$IN" {} +
 printf '{"files": %d, "rows": %d, "valid": %d, "invalid": 0, "valid_price_sum": "%d.00"}\n' \
     "$OVERFLOW_FILES" "$OVERFLOW_FILES" "$OVERFLOW_FILES" "$OVERFLOW_FILES" >"$D/manifests/ov.json"

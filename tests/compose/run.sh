@@ -122,8 +122,8 @@ sql() {
         'PGPASSWORD=$(cat "$ADMIN_PASSWORD_FILE") psql -X -q -At -h 127.0.0.1 -U postgres -d ecommerce_db "$@"' \
         -- "$@"
 }
-# wait_until SECONDS WHAT COMMAND...: poll a condition, fail at the deadline
-wait_until() {
+# wait_for SECONDS WHAT COMMAND...: poll a condition, fail at the deadline
+wait_for() {
     local limit=$1 what=$2 deadline=$((SECONDS + $1))
     shift 2
     until "$@" >/dev/null 2>&1; do
@@ -152,7 +152,7 @@ health_table() {
 
 say "starting the stack with 3 ingesters"
 dc up -d --scale ingest=3 >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; die "up failed"; }
-wait_until 180 "every service healthy" all_healthy
+wait_for 180 "every service healthy" all_healthy
 for c in $(dc ps -q ingest archiver generator postgres); do
     [ "$(docker exec "$c" id -u)" != 0 ] || die "$(docker inspect -f '{{.Name}}' "$c") runs as root"
 done
@@ -220,7 +220,7 @@ start_stopped
 say "$kills kills, $restarts database restarts, 1 ingester frozen for $((LOCK_TIMEOUT * 2 + 2)) s, scaled to$scaled"
 
 # ---- the manifests, and the ledger settling ---------------------------------------------------
-wait_until 300 "all $WAVES manifests" docker exec "$gen" test -e "/data/manifests/wave$WAVES.json"
+wait_for 300 "all $WAVES manifests" docker exec "$gen" test -e "/data/manifests/wave$WAVES.json"
 manifest() { docker exec "$gen" sh -c "cat /data/manifests/wave*.json"; }
 field() { manifest | sed -n "s/.*\"$1\": \"\{0,1\}\([0-9.]*\)\"\{0,1\}.*/\1/p" | awk '{ s += $1 } END { printf "%.2f\n", s }'; }
 files=$(field files | cut -d. -f1)
@@ -233,8 +233,8 @@ price=$(field valid_price_sum)
 settled() {
     [ "$(sql -c "SELECT count(*) FROM ingest_files WHERE status = 'done' AND archived_at IS NOT NULL")" = "$files" ]
 }
-wait_until 600 "every file done and archived" settled
-wait_until 120 "every service healthy after the storm" all_healthy
+wait_for 600 "every file done and archived" settled
+wait_for 120 "every service healthy after the storm" all_healthy
 
 loaded=$(sql -c "SELECT count(*) FROM user_activity")
 dead=$(sql -c "SELECT count(*) FROM user_activity_errors")
@@ -279,7 +279,7 @@ copying() {
     copy_ip=$(sql -c "SELECT host(a.client_addr) FROM pg_stat_progress_copy c JOIN pg_stat_activity a USING (pid) WHERE a.usename = 'sluice_ingest' LIMIT 1")
     [ -n "$copy_ip" ]
 }
-wait_until 120 "a COPY in progress" copying
+wait_for 120 "a COPY in progress" copying
 frozen=""
 for c in $(dc ps -q ingest); do
     [ "$(docker inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$c")" = "$copy_ip" ] && frozen=$c
@@ -288,7 +288,7 @@ done
 docker pause "$frozen" >/dev/null
 t0=$SECONDS
 freeze_done() { [ "$(sql -c "SELECT count(*) FROM ingest_files WHERE status = 'done'")" = $((before + 12)) ]; }
-wait_until 300 "the others finishing while one is frozen" freeze_done
+wait_for 300 "the others finishing while one is frozen" freeze_done
 [ "$(docker inspect -f '{{.State.Status}}' "$frozen")" = paused ] || die "the frozen ingester woke up early"
 ended=$(dc logs --no-color ingest 2>/dev/null | grep -c "ended PostgreSQL session" || true)
 [ "$ended" -ge 1 ] || die "nobody ended the frozen ingester's session"
@@ -300,7 +300,7 @@ check "user_activity against the ledger" "$(sql -c "SELECT count(*) = (SELECT su
 check "dead letters against the ledger" "$(sql -c "SELECT count(*) = (SELECT sum(rows_rejected) FROM ingest_files) FROM user_activity_errors")" t
 [ "$ok" = 1 ] || die "the freeze backlog does not match"
 say "one ingester frozen mid-COPY: $ended session(s) ended by the others, its files done in $((SECONDS - t0)) s, $fz_rows rows exactly once"
-wait_until 120 "every service healthy after the freeze" all_healthy
+wait_for 120 "every service healthy after the freeze" all_healthy
 
 # ---- throughput: one backlog, 1, 2 and 3 ingest containers ------------------------------------
 say "throughput: $BENCH_FILES files of $BENCH_ROWS rows per round"
@@ -315,7 +315,7 @@ for n in 1 2 3; do
     dc up -d --no-recreate --scale ingest="$n" >/dev/null 2>&1
     t0=$SECONDS
     bench_done() { [ "$(sql -c "SELECT count(*) FROM ingest_files WHERE status = 'done'")" = "$want" ]; }
-    wait_until 600 "backlog with $n ingesters" bench_done
+    wait_for 600 "backlog with $n ingesters" bench_done
     # the span the database saw: first claim to last commit of this round's files
     r=$(sql -c "SELECT sum(rows_loaded + rows_rejected), round(extract(epoch FROM max(committed_at) - min(discovered_at))::numeric, 2) FROM (SELECT * FROM ingest_files ORDER BY discovered_at DESC LIMIT $BENCH_FILES) f")
     nrows=${r%|*} secs=${r#*|}

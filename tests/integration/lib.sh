@@ -15,7 +15,7 @@ export SLUICE_BIN SLUICE_SRC
 unset DATABASE_URL POSTGRES_HOST POSTGRES_PORT POSTGRES_DB POSTGRES_USER POSTGRES_PASSWORD \
     DATA_DIR INPUT_DIR TEMP_DIR ARCHIVE_DIR CHECKPOINT_DIR ERROR_DIR PG_DIR LOG_DIR LOG_LEVEL \
     EVENT_TYPES MAX_ROW_BYTES MAX_FILE_BYTES BATCH_BYTES RESCAN_INTERVAL LOCK_TIMEOUT \
-    ARCHIVE_AGE_MINUTES DEMO_SECONDS \
+    ARCHIVE_AGE_MINUTES DEMO_SECONDS PRODUCER_UID SETTLE_TIME SLUICE_LISTEN \
     PGHOST PGHOSTADDR PGPORT PGDATABASE PGUSER PGPASSWORD PGSERVICE PGOPTIONS PGDATA
 
 # -P: the cluster prints its folder resolved, so $WORK must be spelled the same way.
@@ -79,6 +79,17 @@ capture() {
     RC=$?
     OUT=$(<"$out")
     ERR=$(<"$err")
+}
+
+# wait_for SECONDS CMD...: run CMD (quietly) every 50 ms until it succeeds, or give 1 once
+# SECONDS have passed: the one way tests wait for a condition.
+wait_for() {
+    local deadline=$((SECONDS + $1))
+    shift
+    until "$@" >/dev/null 2>&1; do
+        [ "$SECONDS" -lt "$deadline" ] || return 1
+        sleep 0.05
+    done
 }
 
 pass() {

@@ -115,6 +115,26 @@ expect_eq "re-drop: the hot folder is empty" "$(ls "$D/input" | wc -l)" 0
 expect_eq "re-drop: the ledger says where the copy went" \
     "$(psql_q "SELECT archived_as FROM ingest_files WHERE file_name = 'e.csv'")" "e.1.csv"
 
+# --- a crash after the file was set aside under its hidden name ----------------------------------
+csv_file f.csv f-1
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+capture env SLUICE_FAULT=archive-staged:1 "${ARC[@]}" --once --min-age 0
+expect_eq "staged crash: the fault point ends the archiver with 77" "$RC" 77
+expect_eq "staged crash: f.csv waits under its hidden name" \
+    "$(ls -A "$D/input" | grep -c '^\.sluice-archiving\.')" 1
+csv_file f.csv f-2 # a new file under the name
+capture "${ARC[@]}" --once --min-age 0
+expect_eq "staged crash: the next pass finishes the move" \
+    "$(psql_q "SELECT archived_as FROM ingest_files WHERE file_name = 'f.csv' AND archived_at IS NOT NULL")" "f.csv"
+check "staged crash: the archive has the loaded content" grep -q '^f-1,' "$D/archive/f.csv"
+expect_eq "staged crash: the new file stays for the ingesters" "$(ls -A "$D/input")" "f.csv"
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+expect_eq "staged crash: the new content is loaded" \
+    "$(psql_q "SELECT count(*) FROM user_activity WHERE event_id = 'f-2'")" 1
+capture "${ARC[@]}" --once --min-age 0
+
 # --- sluice run: everything together ------------------------------------------------------------
 R=$WORK/run
 psql_q "TRUNCATE user_activity, user_activity_errors, ingest_files"

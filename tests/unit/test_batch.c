@@ -23,7 +23,7 @@ static size_t plan(struct batch *b, const long long *sizes, size_t n)
 static void test_planning_by_size(void)
 {
     struct batch b;
-    batch_init(&b, 1000);
+    batch_init(&b, 1000, 0);
     long long sizes[] = {400, 400, 400, 400};
     /* whole files until their sizes reach the limit: 400+400 < 1000, +400 reaches it */
     CHECK_EQ_LONG(plan(&b, sizes, 4), 3);
@@ -40,7 +40,7 @@ static void test_planning_by_size(void)
 static void test_planning_by_count(void)
 {
     struct batch b;
-    batch_init(&b, 1ULL << 40);
+    batch_init(&b, 1ULL << 40, 0);
     static long long tiny[BATCH_MAX_FILES + 10];
     for (size_t i = 0; i < BATCH_MAX_FILES + 10; i++)
         tiny[i] = 1;
@@ -53,7 +53,7 @@ static void test_planning_by_count(void)
 static void test_where_a_file_is_cut(void)
 {
     struct batch b;
-    batch_init(&b, 1000);
+    batch_init(&b, 1000, 0);
     long long sizes[] = {300, 5000};
     plan(&b, sizes, 2);
     batch_start_attempt(&b);
@@ -78,7 +78,7 @@ static void test_where_a_file_is_cut(void)
 static void test_defer_and_fates(void)
 {
     struct batch b;
-    batch_init(&b, 1000);
+    batch_init(&b, 1000, 0);
     long long sizes[] = {100, 100, 100, 100, 100};
     plan(&b, sizes, 5);
     batch_start_attempt(&b);
@@ -109,7 +109,7 @@ static void test_defer_and_fates(void)
 static void test_ledger_advance_and_counts(void)
 {
     struct batch b;
-    batch_init(&b, 1000);
+    batch_init(&b, 1000, 0);
     long long sizes[] = {100, 100, 100};
     plan(&b, sizes, 3);
     batch_start_attempt(&b);

@@ -1,11 +1,15 @@
 /* test_fsutil.c - durable moves: the file arrives whole under its name, a clash never overwrites
  * (name.1.csv, name.2.csv, README.1, .hidden.1), symlinks move as links, a move to another
- * filesystem leaves no temporary behind, the crash point sits after the rename; mkdir -p. */
+ * filesystem leaves no temporary behind and keeps the source's mode and owner, the crash point
+ * sits after the rename; names with '/' or ".." are refused; private files are never opened
+ * through a symlink, a hard link, a FIFO or a file of another user; mkdir -p; the descriptor
+ * limit is raised to the hard limit. */
 #include "fsutil.h"
 #include "log.h"
 #include "testutil.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
 #include <sys/stat.h>
@@ -210,7 +214,103 @@ static void test_cross_filesystem(void)
     CHECK_EQ_STR(line, "0099999,abcdefgh\n");
     CHECK_EQ_LONG(count_entries(dst), 2); /* no hidden temporary left behind */
     CHECK_EQ_LONG(count_entries(shm), 0);
+
+    /* The copy keeps the source's permission bits (set-id dropped) and, as root, its owner. */
+    snprintf(src_file, sizeof(src_file), "%s/private.csv", shm);
+    f = fopen(src_file, "w");
+    fputs("secret\n", f);
+    fclose(f);
+    CHECK(chmod(src_file, 02640) == 0);
+    bool root_user = geteuid() == 0;
+    if (root_user)
+        CHECK(chown(src_file, 65534, 65534) == 0);
+    CHECK_EQ_LONG(fs_move_durable(shm, "private.csv", dst, final_name, sizeof(final_name)), 0);
+    snprintf(moved, sizeof(moved), "%s/private.csv", dst);
+    CHECK(stat(moved, &a) == 0);
+    CHECK_EQ_LONG(a.st_mode & 07777, 0640);
+    CHECK_EQ_LONG(a.st_uid, root_user ? 65534 : geteuid());
+    CHECK_EQ_LONG(a.st_gid, root_user ? 65534 : getegid());
     rmdir(shm);
+}
+
+/* Names are entries of the folder, never paths: '/', "." and ".." are refused before anything. */
+static void test_plain_names_only(void)
+{
+    char src[512], dst[512], final_name[256];
+    path_of(src, sizeof(src), "pin");
+    path_of(dst, sizeof(dst), "parc");
+    CHECK_EQ_LONG(fs_mkdir_p(src), 0);
+    write_file("outside.csv", "stay");
+    CHECK_EQ_LONG(fs_move_durable(src, "../outside.csv", dst, final_name, sizeof(final_name)), -1);
+    CHECK_EQ_STR(read_file("outside.csv"), "stay");
+    CHECK_EQ_LONG(fs_move_durable(src, "..", dst, final_name, sizeof(final_name)), -1);
+    CHECK_EQ_LONG(fs_move_durable(src, ".", dst, final_name, sizeof(final_name)), -1);
+    CHECK_EQ_LONG(fs_move_durable(src, "", dst, final_name, sizeof(final_name)), -1);
+    CHECK_EQ_LONG(count_entries(dst), 0);
+}
+
+/* The lock and metrics files: created 0600, never through a symlink, never a planted file. */
+static void test_open_private(void)
+{
+    char dir[512], p[512], target[512];
+    path_of(dir, sizeof(dir), "ck");
+    CHECK_EQ_LONG(fs_mkdir_p(dir), 0);
+    mode_t old = umask(0);
+    int fd = fs_open_private_in(dir, "ingest.lock", O_RDWR | O_CREAT);
+    umask(old);
+    CHECK(fd >= 0);
+    struct stat st;
+    CHECK(fd >= 0 && fstat(fd, &st) == 0 && (st.st_mode & 0777) == 0600);
+    CHECK(fd >= 0 && (fcntl(fd, F_GETFL) & O_NONBLOCK) == 0);
+    CHECK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0);
+    if (fd >= 0)
+        close(fd);
+    fd = fs_open_private_in(dir, "ingest.lock", O_RDWR | O_CREAT); /* ours: opens again */
+    CHECK(fd >= 0);
+    if (fd >= 0)
+        close(fd);
+
+    write_file("victim", "keep");
+    path_of(target, sizeof(target), "victim");
+    path_of(p, sizeof(p), "ck/metrics.prom");
+    CHECK(symlink(target, p) == 0);
+    errno = 0;
+    CHECK_EQ_LONG(fs_open_private_in(dir, "metrics.prom", O_WRONLY | O_CREAT | O_TRUNC), -1);
+    CHECK_EQ_LONG(errno, ELOOP);
+    unlink(p);
+    CHECK(link(target, p) == 0);
+    errno = 0;
+    CHECK_EQ_LONG(fs_open_private_in(dir, "metrics.prom", O_WRONLY | O_CREAT), -1);
+    CHECK_EQ_LONG(errno, EPERM);
+    unlink(p);
+    CHECK(mkfifo(p, 0600) == 0); /* a FIFO would block an open for writing: refused at once */
+    errno = 0;
+    CHECK_EQ_LONG(fs_open_private_in(dir, "metrics.prom", O_WRONLY | O_CREAT), -1);
+    CHECK(errno == ENXIO || errno == EINVAL);
+    unlink(p);
+    CHECK_EQ_STR(read_file("victim"), "keep");
+    if (geteuid() == 0) {
+        write_file("ck/planted", "x");
+        char planted[512];
+        path_of(planted, sizeof(planted), "ck/planted");
+        CHECK(chown(planted, 65534, 65534) == 0);
+        errno = 0;
+        CHECK_EQ_LONG(fs_open_private_in(dir, "planted", O_WRONLY), -1);
+        CHECK_EQ_LONG(errno, EPERM);
+    }
+}
+
+static void test_nofile_limit(void)
+{
+    struct rlimit rl;
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0);
+    rlim_t hard = rl.rlim_max;
+    rl.rlim_cur = hard > 256 ? 256 : hard;
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    rlim_t soft = 0;
+    CHECK_EQ_LONG(fs_raise_nofile_limit(&soft), 0);
+    CHECK(soft == hard);
+    CHECK(getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur == hard);
 }
 
 /* SLUICE_FAULT=archive-before-dir-fsync:2: the second move's rename is done when it dies. */
@@ -262,6 +362,9 @@ int main(void)
     test_move_and_clashes();
     test_symlink_moves_as_link();
     test_cross_filesystem();
+    test_plain_names_only();
+    test_open_private();
+    test_nofile_limit();
     char cmd[320];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
     if (system(cmd) != 0)

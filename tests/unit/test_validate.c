@@ -150,7 +150,8 @@ static void test_names(void)
                           "unterminated_quote",
                           "row_too_long",
                           "duplicate_event_id",
-                          "bad_header"};
+                          "bad_header",
+                          "bad_file"};
     for (int c = 0; c < REJECT_CODE_COUNT; c++)
         CHECK_EQ_STR(reject_code_name((enum reject_code)c), want[c]);
     const char *cols[] = {"event_id", "event_time", "event_type", "product_id",
