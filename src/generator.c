@@ -214,6 +214,9 @@ static char *put_str(char *p, const char *s, size_t n)
     return p + n;
 }
 
+/* A string literal, its length counted by the compiler (a hand count once wrote its NUL). */
+#define put_lit(p, lit) put_str((p), (lit), sizeof(lit) - 1)
+
 static char *put_price(char *p, uint32_t cents)
 {
     p = put_u64(p, cents / 100);
@@ -313,15 +316,15 @@ static char *put_row(struct shop *shop, char *p, const struct event *ev, enum re
     if (skip != 0)
         p = put_str(p, ev->id, 36);
     if (bad == REJECT_BAD_VALUE && variant == 0)
-        p = put_str(p, "-0123456789abcdef", 17); /* 53 bytes in all: over 50 */
+        p = put_lit(p, "-0123456789abcdef"); /* 53 bytes in all: over 50 */
     *p++ = ',';
     if (bad == REJECT_BAD_VALUE && variant == 1)
-        p = put_str(p, "2026-02-30 10:00:00", 19);
+        p = put_lit(p, "2026-02-30 10:00:00");
     else if (skip != 1)
         p = put_str(p, ev->time, 19);
     *p++ = ',';
     if (bad == REJECT_RULE_VIOLATION && variant == 0)
-        p = put_str(p, "unknown_event", 13);
+        p = put_lit(p, "unknown_event");
     else if (bad == REJECT_BAD_ENCODING && variant < 2)
         p = put_str(p, variant == 0 ? "vi\xffw" : "vi\0ew", 5);
     else if (skip != 2)
@@ -330,16 +333,16 @@ static char *put_row(struct shop *shop, char *p, const struct event *ev, enum re
     if (bad == REJECT_RULE_VIOLATION && variant == 1)
         *p++ = '0';
     else if (bad == REJECT_BAD_VALUE && variant == 2)
-        p = put_str(p, "99999999999", 11);
+        p = put_lit(p, "99999999999");
     else if (skip != 3)
         p = put_u64(p, ev->product);
     *p++ = ',';
     if (bad == REJECT_RULE_VIOLATION && variant >= 2)
         p = put_str(p, variant == 2 ? "-50.00" : "0.00", variant == 2 ? 6 : 4);
     else if (bad == REJECT_BAD_VALUE && variant == 3)
-        p = put_str(p, "abc", 3);
+        p = put_lit(p, "abc");
     else if (bad == REJECT_BAD_VALUE && variant == 4)
-        p = put_str(p, "1.234", 5);
+        p = put_lit(p, "1.234");
     else if (skip != 4)
         p = put_price(p, ev->cents);
     *p++ = ',';
@@ -347,12 +350,12 @@ static char *put_row(struct shop *shop, char *p, const struct event *ev, enum re
     if (bad != REJECT_WRONG_COLUMN_COUNT || variant >= 2) {
         *p++ = ',';
         if (bad == REJECT_BAD_ENCODING && variant >= 2)
-            p = put_str(p, "s\xc3\x28", 3);
+            p = put_lit(p, "s\xc3\x28");
         else
             p = put_str(p, ev->session, 36);
     }
     if (bad == REJECT_WRONG_COLUMN_COUNT && variant >= 2)
-        p = put_str(p, ",extra", 6);
+        p = put_lit(p, ",extra");
     *p++ = '\n';
     if (bad == REJECT_NONE && p - start <= (long)sizeof(shop->dup_ring[0])) {
         int slot = (int)(shop->dup_count % DUP_RING);
@@ -380,9 +383,9 @@ static uint32_t append_row(struct shop *shop, struct buf *b, struct time_cache *
     case REJECT_ROW_TOO_LONG:
         /* a session_id just over the default --max-row-bytes: the reader cuts it first */
         end = put_str(p, ev.id, 36);
-        end = put_str(end, ",", 1);
+        end = put_lit(end, ",");
         end = put_str(end, ev.time, 19);
-        end = put_str(end, ",view,1,1.00,1,", 15);
+        end = put_lit(end, ",view,1,1.00,1,");
         b->len += (size_t)(end - p);
         memset(buf_reserve(b, TOO_LONG_BYTES + 1), 'x', TOO_LONG_BYTES);
         b->len += TOO_LONG_BYTES;
@@ -391,9 +394,9 @@ static uint32_t append_row(struct shop *shop, struct buf *b, struct time_cache *
     case REJECT_UNTERMINATED_QUOTE:
         /* the quote opened before event_time never closes: the row runs to the end of the file */
         end = put_str(p, ev.id, 36);
-        end = put_str(end, ",\"", 2);
+        end = put_lit(end, ",\"");
         end = put_str(end, ev.time, 19);
-        end = put_str(end, ",view,1,1.00,1,never closed\n", 29);
+        end = put_lit(end, ",view,1,1.00,1,never closed\n");
         break;
     default:
         end = put_row(shop, p, &ev, bad);

@@ -468,10 +468,7 @@ static void *worker_run(void *arg)
 
 int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct ingest_stats *stats)
 {
-    memset(stats, 0, sizeof(*stats));
-    if (fs_mkdir_p(o->input_dir) < 0 || fs_mkdir_p(o->error_dir) < 0 ||
-        fs_mkdir_p(o->checkpoint_dir) < 0)
-        return -1;
+    memset(stats, 0, sizeof(*stats)); /* (the folders were checked by the command's setup) */
     int lockfd = lock_checkpoint(o->checkpoint_dir);
     if (lockfd < 0)
         return -1;

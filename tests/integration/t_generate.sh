@@ -17,6 +17,12 @@ expect_eq "the temp folder is empty" "$(find "$G/temp" -mindepth 1 | wc -l)" 0
 names_ok=$(find "$G/input" -type f | sed 's|.*/||' |
     grep -cE '^events_[0-9]{8}T[0-9]{6}_[0-9a-f]{8}_[0-9]{6}\.csv$')
 expect_eq "file names follow events_<stamp>_<run id>_<seq>.csv" "$names_ok" 5
+# Every file ends with its last row's newline (the ingester waits --settle-time for one that does
+# not), whatever its last row is: 200 files at 20% bad rows, so every class ends some file.
+capture "$SLUICE_BIN" generate --input-dir "$G/ends" --temp-dir "$G/temp" --files 200 \
+    --rows-per-file 5 --bad-ratio 0.2 --seed 5 --interval 0 --log-level warn
+ends=$(for f in "$G/ends"/*.csv; do tail -c 1 "$f" | od -An -tx1; done | sort | uniq -c | awk '{ print $2 "=" $1 }')
+expect_eq "every generated file ends with a newline" "$ends" "0a=200"
 
 header_ok=0
 for f in "$G"/input/*.csv; do
