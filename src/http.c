@@ -296,8 +296,7 @@ static void *sampler_run(void *arg)
         }
         bool ready = reachable && !*why;
         if (ready && h->o.input_dir && access(h->o.input_dir, R_OK | W_OK | X_OK) != 0) {
-            snprintf(why, sizeof(why), "hot folder '%s' is not usable: %s", h->o.input_dir,
-                     strerror(errno));
+            snprintf(why, sizeof(why), "hot folder '%s' is not usable: %m", h->o.input_dir);
             ready = false;
         }
         if (tick % 2 == 0)
