@@ -75,6 +75,7 @@ chaos: build
 	CHAOS=full $(SCRIPT_ENV) bash tests/chaos/run.sh
 
 bench: build
+	scripts/install-deps.sh bench
 	@if [ -f bench/run.sh ]; then $(SCRIPT_ENV) bash bench/run.sh; \
 	else echo "make bench: bench/run.sh is not there yet"; fi
 

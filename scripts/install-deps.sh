@@ -31,8 +31,11 @@ requirements=(
 
 # `install-deps.sh compose`: also what `make compose-test` needs (a Docker engine, compose v1,
 # debootstrap for the base image).
+# `install-deps.sh bench`: also pgloader, the other loader `make bench` compares against.
 if [ "${1:-}" = compose ]; then
     requirements+=("docker.io" "docker-compose" "debootstrap" "coreutils")
+elif [ "${1:-}" = bench ]; then
+    requirements+=("pgloader")
 fi
 
 installed() {
