@@ -12,7 +12,8 @@
 # process (for two \copy streams: the larger RSS and the summed CPU of both psql). The server's
 # settings are read back from it and printed. The targets of issue 5 are checked at the end: the
 # script prints whether each is met and by how much it is missed, and never fails for slowness.
-# bench/PROFILE.md (where the time goes, written by hand from perf profiles) is appended.
+# bench/PROFILE.md (where the time goes, written by hand from perf profiles) and bench/SCALEOUT.md
+# (the figures of `make compose-test`) are appended.
 # A quick smoke run: ROWS=20000 FILES=20 ROUNDS=1 LATENCY_SECONDS=3 BENCH_OUT=/tmp/b.md bench/run.sh
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -203,9 +204,11 @@ target() {
     target "latency p99 at $LATENCY_RATE events/s" "$p99" "<=" 50 " ms"
     target "peak RSS, any sluice run" "$(awk -v k="$max_rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')" "<=" 64 " MB"
     target "generator, unpaced" "$gen_rate" ">=" 1000000 " events/s"
-    if [ -f bench/PROFILE.md ]; then
-        echo
-        cat bench/PROFILE.md
-    fi
+    for part in bench/PROFILE.md bench/SCALEOUT.md; do # written by hand, kept verbatim
+        if [ -f "$part" ]; then
+            echo
+            cat "$part"
+        fi
+    done
 } >"$OUT"
 cat "$OUT"

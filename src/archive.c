@@ -190,7 +190,12 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
      * content hash: a pass that died there resumes from it. */
     char stage[FILEHASH_HEX_LEN + 32];
     snprintf(stage, sizeof(stage), ".sluice-archiving.%s", hash);
-    if (regular_at(d->in_fd, stage, &st) == 1 && has_content(d->in_fd, stage, hash, size, &hashed)) {
+    if (regular_at(d->in_fd, stage, &st) == 1) {
+        if (!has_content(d->in_fd, stage, hash, size, &hashed)) {
+            /* set aside, then found replaced, and the pass died before giving it back */
+            give_back(d, stage, name, "was replaced after its check (the new file is not archived)");
+            goto out;
+        }
         if (!retry_due(lname))
             goto out;
         goto move;

@@ -71,8 +71,9 @@ static int probe_writable(const char *what, const char *dir)
         log_error("setup", "%s '%s' is not writable: %m", what, dir);
         return -1;
     }
-    char *probe = xasprintf("%s/.sluice-probe.%ld", dir, (long)getpid());
-    fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+    /* a unique name: processes in containers sharing the folder may have the same pid */
+    char *probe = xasprintf("%s/.sluice-probe.XXXXXX", dir);
+    fd = mkostemp(probe, O_CLOEXEC);
     int rc = 0;
     if (fd < 0) {
         log_error("setup", "%s '%s' is not writable: %m", what, dir);

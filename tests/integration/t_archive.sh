@@ -135,6 +135,25 @@ expect_eq "staged crash: the new content is loaded" \
     "$(psql_q "SELECT count(*) FROM user_activity WHERE event_id = 'f-2'")" 1
 capture "${ARC[@]}" --once --min-age 0
 
+# --- a pass that died after setting aside a file that had been replaced -----------------------
+csv_file g.csv g-1
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+ghash=$(psql_q "SELECT content_hash FROM ingest_files WHERE file_name = 'g.csv'")
+csv_file g.csv g-2 # new content renamed over the name before the set-aside
+mv "$D/input/g.csv" "$D/input/.sluice-archiving.$ghash"
+capture "${ARC[@]}" --once --min-age 0
+expect_eq "replaced set-aside: the new file is given back under its name" \
+    "$(ls -A "$D/input" | tr '\n' ' ')" "g.csv "
+check "replaced set-aside: with its new content" grep -q '^g-2,' "$D/input/g.csv"
+expect_eq "replaced set-aside: the loaded content is not marked archived" \
+    "$(psql_q "SELECT count(*) FROM ingest_files WHERE file_name = 'g.csv' AND archived_at IS NOT NULL")" 0
+capture "$SLUICE_BIN" ingest --once --db "$SLUICE_DB" --input-dir "$D/input" \
+    --checkpoint-dir "$D/ck" --error-dir "$D/error"
+expect_eq "replaced set-aside: the new content loads" \
+    "$(psql_q "SELECT count(*) FROM user_activity WHERE event_id = 'g-2'")" 1
+capture "${ARC[@]}" --once --min-age 0
+
 # --- sluice run: everything together ------------------------------------------------------------
 R=$WORK/run
 psql_q "TRUNCATE user_activity, user_activity_errors, ingest_files"
