@@ -21,6 +21,8 @@ WORKDIR /src
 COPY CMakeLists.txt ./
 COPY src/ src/
 COPY sql/ sql/
+COPY assets/ assets/
+COPY packaging/ packaging/
 COPY scripts/make-man.sh scripts/
 COPY tests/ tests/
 RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo \

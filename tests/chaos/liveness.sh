@@ -9,7 +9,7 @@ source "$(dirname "$0")/lib_chaos.sh"
 
 reset
 rows=$((LIVENESS_MB * 1024 * 1024 / 120)) # ~115 bytes a generated row: the file stays under the 1 GiB batch
-wave 1 "$rows" 2>/dev/null
+BAD_RATIO=0 wave 1 "$rows" 2>/dev/null # no dead letters: they would close the batch early
 size=$(stat -c %s "$IN"/*.csv)
 echo "liveness: one file of $((size / 1048576)) MB, $rows rows"
 CK=A ingest_bg --workers 1 --batch-bytes 1073741824 --lock-timeout 2 --log-level info \
