@@ -36,7 +36,8 @@ wave() {
 manifest_sum() {
     cat "$D/manifests/"*.json 2>/dev/null | grep -o "\"$1\": *\"\?[0-9.]*" |
         sed 's/.*[": ]//' | awk -v cents="${2:-}" '{ if (cents) { split($1, p, "."); s += p[1] * 100 + p[2] } else s += $1 }
-            END { if (cents) printf "%d.%02d\n", s / 100, s % 100; else print s + 0 }'
+            END { if (cents) { w = int(s / 100); printf "%.0f.%02.0f\n", w, s - w * 100 }
+                  else printf "%.0f\n", s }'
 }
 
 # ingest_fg ARGS / ingest_bg ARGS: the ingester on the hot folder, in the foreground or in the
