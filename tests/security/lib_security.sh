@@ -19,6 +19,13 @@ as_producer() {
     runuser -u "$PRODUCER" -- "$@"
 }
 
+# other_fs_dir: set SHM to a fresh folder on another filesystem (/dev/shm, a tmpfs), removed at
+# exit, so a move into it is a copy across filesystems.
+other_fs_dir() {
+    SHM=$(mktemp -d /dev/shm/sluice-sec.XXXXXX)
+    trap 'rm -rf "$SHM"; lib_cleanup' EXIT
+}
+
 # hot_folder DIR: make DIR a hot folder the producer owns and writes (the usual drop-box set-up).
 hot_folder() {
     mkdir -p "$1"

@@ -11,8 +11,7 @@ source "$(dirname "$0")/lib_security.sh"
 pg_start
 D=$WORK/data
 hot_folder "$D/input"
-SHM=$(mktemp -d /dev/shm/sluice-s04.XXXXXX)
-trap 'rm -rf "$SHM"; lib_cleanup' EXIT
+other_fs_dir
 { echo "$HEADER"; rows SECRET 2; } >"$WORK/secret.csv"
 chmod 600 "$WORK/secret.csv"
 secret_before=$(stat -c '%U %a %s %Y' "$WORK/secret.csv")

@@ -8,8 +8,7 @@ source "$(dirname "$0")/lib_security.sh"
 pg_start
 D=$WORK/data
 hot_folder "$D/input"
-SHM=$(mktemp -d /dev/shm/sluice-s08.XXXXXX)
-trap 'rm -rf "$SHM"; lib_cleanup' EXIT
+other_fs_dir
 { echo "$HEADER"; rows ok 2; } | drop_as_producer "$D/input" ok.csv
 as_producer ln -s /etc/hostname "$D/input/link.csv"
 
