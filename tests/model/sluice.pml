@@ -41,8 +41,10 @@
  * Properties: (1) no row ever has two records, and when everything is done every row of both
  * contents has exactly one; (2) a file is moved to the archive only while its ledger row is done
  * and only with the content that row describes, and archived_at is set only when that content is
- * in the archive; (3) `live`: under weak fairness, with finitely many faults, everything ends done
- * and archived: no ingester waits forever on a claim held by a stopped one.
+ * in the archive; nothing is lost: after every file step the last content is in exactly one
+ * place (name, stage name or archive), and a run that stops has loaded and archived it; (3)
+ * `live`: under weak fairness, with finitely many faults, everything ends done and archived: no
+ * ingester waits forever on a claim held by a stopped one.
  *
  * Variants (-D): NO_CAS (UPDATE without the offset check), NO_LOCK (no advisory lock),
  * NO_STALL_CHECK (busy claims are never freed), REDROP_OVER (the writer renames the new content
@@ -87,6 +89,12 @@ bit  akill;
 bit  stopped[NING];
 byte faults;
 byte sidx;                  /* the ingester stopped last */
+
+/* Nothing lost: after every file system step, content 2 (once dropped) is in exactly one place:
+ * under the name, under a stage name, or in the archive; content 1 is in at most one (the writer
+ * may have renamed content 2 over it). */
+#define in_places(k) ((folder == k) + (stage[1] == k) + (stage[2] == k) + inarch[k])
+#define files_ok (in_places(2) == dropped2 && in_places(1) <= 1)
 
 #define all_done (dropped2 && folder == 0 && exists[1] && status[1] == DONE && archived[1] && \
                   exists[2] && status[2] == DONE && archived[2])
@@ -257,7 +265,8 @@ inline give_back(c)
 {
     assert(folder == 0);
     folder = stage[c];
-    stage[c] = 0
+    stage[c] = 0;
+    assert(files_ok)
 }
 
 /* The durable move of the entry staged for content c to the archive. */
@@ -267,6 +276,7 @@ inline move_staged(c)
     stage[c] = 0;
     inarch[moved]++;
     assert(moved == c && status[c] == DONE);   /* property 2 */
+    assert(files_ok);
     moved = 0
 }
 
@@ -316,7 +326,7 @@ end_arch:
             /* rename (no replace) of whatever has the name now to the stage name of c */
             if
             :: atomic { folder == 0 } -> c = 0; goto next
-            :: atomic { folder != 0 -> stage[c] = folder; folder = 0 }
+            :: atomic { folder != 0 -> stage[c] = folder; folder = 0; assert(files_ok) }
             fi;
             /* The staged entry must be the file checked (same inode), else it is given back and
              * nothing is archived; then the durable move to the archive. Only the archiver
@@ -352,7 +362,7 @@ proctype writer()
 #else
     folder == 0;
 #endif
-    atomic { folder = 2; dropped2 = 1 }
+    atomic { folder = 2; dropped2 = 1; assert(files_ok) }
 }
 
 proctype chaos()
