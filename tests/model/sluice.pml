@@ -15,11 +15,19 @@
  *             COPY the next 1..ROWS-offset rows; UPDATE the ledger with compare-and-set on the
  *               old offset (status 'loading'); COMMIT (the UPDATE's row lock serialises
  *               writers, so CAS + rows + ledger are applied in the commit's one step)
- *   archiver  list ledger rows done and not archived; check the hot folder holds that content
- *             (hash, then the identity re-check); durable move to the archive; mark archived_at.
- *             A file missing from the hot folder but found in the archive is marked (a crash
- *             between move and mark)
- *   writer    drops content 1 under the name, and later content 2 under the SAME name
+ *   archiver  list ledger rows done and not archived (taken in turn); check the hot folder
+ *             holds that content (hashed through a descriptor); rename the name, without
+ *             replacing, to the hidden stage name of that content (whatever has the name by
+ *             then); verify the staged entry is the file checked (same inode), else give it back
+ *             under the name and archive nothing; durable move of the staged entry to the
+ *             archive; mark archived_at. A pass that died after the set-aside resumes: a staged
+ *             entry with the row's content is moved on, another one is given back. A file
+ *             missing from the hot folder but found in the archive is marked (a crash between
+ *             move and mark); a different file under the name is left in place. Ingesters never
+ *             see the stage name
+ *   writer    drops content 1 under the name, and later content 2 under the SAME name (with
+ *             REDROP_OVER: renames it over the name at any moment, even while the archiver is
+ *             between its check and its rename)
  *   chaos     SIGKILLs an ingester or the archiver at any step; the server ends one backend
  *             (idle_in_transaction_session_timeout, an admin); the database restarts (every
  *             backend ends, every uncommitted transaction is gone); SIGSTOPs an ingester
@@ -33,12 +41,17 @@
  * Properties: (1) no row ever has two records, and when everything is done every row of both
  * contents has exactly one; (2) a file is moved to the archive only while its ledger row is done
  * and only with the content that row describes, and archived_at is set only when that content is
- * in the archive; (3) `live`: under weak fairness, with finitely many faults, everything ends done
- * and archived: no ingester waits forever on a claim held by a stopped one.
+ * in the archive; nothing is lost: after every file step the last content is in exactly one
+ * place (name, stage name or archive), and a run that stops has loaded and archived it; (3)
+ * `live`: under weak fairness, with finitely many faults, everything ends done and archived: no
+ * ingester waits forever on a claim held by a stopped one.
  *
  * Variants (-D): NO_CAS (UPDATE without the offset check), NO_LOCK (no advisory lock),
  * NO_STALL_CHECK (busy claims are never freed), REDROP_OVER (the writer renames the new content
- * over the name at any time, not only once the old file has left the folder).
+ * over the name at any time, not only once the old file has left the folder), NO_VERIFY (the
+ * archiver moves the staged entry without checking it is the file checked: the archiver before
+ * the set-aside step, which archived whatever had the name), NO_RESUME_CHECK (a resumed pass
+ * moves a staged entry without hashing it).
  */
 
 #ifndef NING
@@ -67,6 +80,7 @@ bit  alive[NING];           /* ingester i has a session */
 /* ---- the file system ---- */
 byte folder;                /* content under the name in the hot folder, 0 = none */
 byte inarch[NCONT];         /* copies of each content in the archive */
+byte stage[NCONT];          /* content under the archiver's hidden stage name of content c */
 bit  dropped2;              /* the writer has dropped content 2 */
 
 /* ---- faults ---- */
@@ -75,6 +89,12 @@ bit  akill;
 bit  stopped[NING];
 byte faults;
 byte sidx;                  /* the ingester stopped last */
+
+/* Nothing lost: after every file system step, content 2 (once dropped) is in exactly one place:
+ * under the name, under a stage name, or in the archive; content 1 is in at most one (the writer
+ * may have renamed content 2 over it). */
+#define in_places(k) ((folder == k) + (stage[1] == k) + (stage[2] == k) + inarch[k])
+#define files_ok (in_places(2) == dropped2 && in_places(1) <= 1)
 
 #define all_done (dropped2 && folder == 0 && exists[1] && status[1] == DONE && archived[1] && \
                   exists[2] && status[2] == DONE && archived[2])
@@ -239,32 +259,88 @@ rollback:
     goto restart
 }
 
+/* Give the entry set aside for content c back under the name. The writer drops two contents, so
+ * the name is free here (asserted); a third file would make give_back use a suffixed name. */
+inline give_back(c)
+{
+    assert(folder == 0);
+    folder = stage[c];
+    stage[c] = 0;
+    assert(files_ok)
+}
+
+/* The durable move of the entry staged for content c to the archive. */
+inline move_staged(c)
+{
+    moved = stage[c];
+    stage[c] = 0;
+    inarch[moved]++;
+    assert(moved == c && status[c] == DONE);   /* property 2 */
+    assert(files_ok);
+    moved = 0
+}
+
 proctype archiver()
 {
     byte c, moved;
+    byte last;     /* the row tried last (LIVENESS) */
 restart:
-    c = 0; moved = 0;
+    c = 0; moved = 0; last = 0;
     {
 end_arch:
         do
         :: atomic {   /* the page of rows done and not archived */
                 if
+#ifdef LIVENESS
+                /* taken in turn: a pass goes through every row of its page */
+                :: exists[1] && status[1] == DONE && !archived[1] &&
+                   (last != 1 || !(exists[2] && status[2] == DONE && !archived[2])) -> c = 1
+                :: exists[2] && status[2] == DONE && !archived[2] &&
+                   (last != 2 || !(exists[1] && status[1] == DONE && !archived[1])) -> c = 2
+#else
+                /* in any order (every order the real pass could take, and more) */
                 :: exists[1] && status[1] == DONE && !archived[1] -> c = 1
                 :: exists[2] && status[2] == DONE && !archived[2] -> c = 2
-                fi
+#endif
+                fi;
+#ifdef LIVENESS
+                last = c
+#endif
             } ->
+            /* Only the archiver touches the stage names, so looking at c's stage name and then
+             * at the name is one step here (nothing another process does can come between them
+             * and matter). A staged entry is left by a pass that died after the set-aside: it is
+             * hashed; the row's content is moved on, another one given back. */
             if
-            :: atomic { folder == c } ->   /* hashed, and the identity re-check passed */
-                atomic {                   /* the durable move of whatever has the name now */
-                    moved = folder;
-                    folder = 0;
-                    inarch[moved]++;
-                    assert(moved == c && status[c] == DONE);   /* property 2 */
-                    moved = 0
-                }
-            :: atomic { folder != c && inarch[c] == 0 } -> c = 0; goto next
-            :: atomic { folder != c && inarch[c] > 0 } -> skip  /* moved before a crash */
+#ifdef NO_RESUME_CHECK
+            :: atomic { stage[c] != 0 -> move_staged(c) } -> goto mark
+#else
+            :: atomic { stage[c] == c -> move_staged(c) } -> goto mark
+            :: atomic { stage[c] != 0 && stage[c] != c -> give_back(c) } -> c = 0; goto next
+#endif
+            :: atomic { stage[c] == 0 && folder == c } -> skip   /* hashed: content c */
+            :: atomic { stage[c] == 0 && folder != 0 && folder != c } -> c = 0; goto next  /* left */
+            :: atomic { stage[c] == 0 && folder == 0 && inarch[c] == 0 } -> c = 0; goto next
+            :: atomic { stage[c] == 0 && folder == 0 && inarch[c] > 0 } -> goto mark  /* moved, crash */
             fi;
+            /* rename (no replace) of whatever has the name now to the stage name of c */
+            if
+            :: atomic { folder == 0 } -> c = 0; goto next
+            :: atomic { folder != 0 -> stage[c] = folder; folder = 0; assert(files_ok) }
+            fi;
+            /* The staged entry must be the file checked (same inode), else it is given back and
+             * nothing is archived; then the durable move to the archive. Only the archiver
+             * touches the stage name, so the check and what follows it are one step here; a crash
+             * after the check is a crash before it, which the resume above covers. */
+#ifdef NO_VERIFY
+            atomic { move_staged(c) };
+#else
+            if
+            :: atomic { stage[c] != c -> give_back(c) } -> c = 0; goto next
+            :: atomic { stage[c] == c -> move_staged(c) }
+            fi;
+#endif
+mark:
             atomic {      /* UPDATE ... SET archived_at */
                 assert(inarch[c] == 1 && status[c] == DONE);   /* property 2 */
                 archived[c] = 1;
@@ -286,7 +362,7 @@ proctype writer()
 #else
     folder == 0;
 #endif
-    atomic { folder = 2; dropped2 = 1 }
+    atomic { folder = 2; dropped2 = 1; assert(files_ok) }
 }
 
 proctype chaos()
@@ -326,14 +402,27 @@ end_chaos:
     od
 }
 
-/* Property 1 at the end: every row of both contents has exactly one record. */
+/* Property 1 at the end: every row of both contents has exactly one record. With REDROP_OVER
+ * content 1 may be replaced before it was loaded (or finished), which is the writer's doing: the
+ * end then is content 2 loaded and archived, content 1 at most once, archived only if marked. */
+#ifdef REDROP_OVER
+#define settled (dropped2 && folder == 0 && stage[1] == 0 && stage[2] == 0 && \
+                 exists[2] && status[2] == DONE && archived[2])
+#endif
+
 active proctype monitor()
 {
     byte r;
     atomic {
+#ifdef REDROP_OVER
+        settled ->
+        for (r : ROWS .. 2 * ROWS - 1) { assert(records[r] == 1) }
+        assert(inarch[2] == 1 && inarch[1] <= 1 && (!archived[1] || inarch[1] == 1))
+#else
         all_done ->
         for (r : 0 .. 2 * ROWS - 1) { assert(records[r] == 1) }
         assert(inarch[1] == 1 && inarch[2] == 1)
+#endif
     }
 }
 
