@@ -22,6 +22,7 @@
  */
 #include "archive.h"
 
+#include "clock.h"
 #include "fault.h"
 #include "filehash.h"
 #include "fsutil.h"
@@ -145,7 +146,7 @@ static bool retry_due(const char *name)
 {
     pthread_mutex_lock(&retry_mu);
     limiter();
-    bool due = retry_limit_due(retries, name, retry_limit_now());
+    bool due = retry_limit_due(retries, name, clock_now());
     pthread_mutex_unlock(&retry_mu);
     return due;
 }
@@ -157,7 +158,7 @@ static void retry_record(const char *name, bool ok)
     if (ok)
         retry_limit_clear(limiter(), name);
     else
-        retry_limit_failed(limiter(), name, retry_limit_now());
+        retry_limit_failed(limiter(), name, clock_now());
     pthread_mutex_unlock(&retry_mu);
 }
 

@@ -1,5 +1,5 @@
 /*
- * clock.c - time for intervals: one monotonic clock, and one sleep that a stop request cuts
+ * clock.c - time: one monotonic clock for intervals, one wall clock for dates, and one sleep that a stop request cuts
  * short within 100 ms (another thread may set the flag without a signal), so no loop in sluice
  * needs its own.
  */
@@ -11,7 +11,14 @@ double clock_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return clock_seconds(&ts);
+}
+
+double clock_wall(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return clock_seconds(&ts);
 }
 
 bool clock_sleep_until(double deadline, const atomic_int *stop)

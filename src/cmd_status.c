@@ -12,6 +12,7 @@
  */
 #include "commands.h"
 
+#include "clock.h"
 #include "config.h"
 #include "copy_sink.h"
 #include "log.h"
@@ -49,13 +50,6 @@ struct status {
     long dead_other; /* codes sluice does not know (rows from the original project) */
     bool no_schema;  /* no ingester has connected yet: nothing is loaded */
 };
-
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /* A query with at most one parameter; NULL after printing the error. Caller clears. */
 static PGresult *query(PGconn *conn, const char *sql, const char *param)
@@ -99,10 +93,10 @@ static int read_folder(PGconn *conn, const char *input_dir, struct status *st)
         free(lname);
         pgarray_add_u64(&sizes, (uint64_t)sb.st_size);
         snprintf(tmp, sizeof(tmp), "%.6f",
-                 (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9);
+                 clock_seconds(&sb.st_mtim));
         pgarray_add(&mtimes, tmp);
         if (st->no_schema) { /* nothing is loaded yet: every file is pending */
-            double mt = (double)sb.st_mtim.tv_sec + (double)sb.st_mtim.tv_nsec / 1e9;
+            double mt = clock_seconds(&sb.st_mtim);
             st->folder_files++;
             st->folder_bytes += (uint64_t)sb.st_size;
             if (st->folder_oldest == 0 || mt < st->folder_oldest)
@@ -299,7 +293,7 @@ int cmd_status(struct cmd_context *ctx)
     }
     if (read_database(conn, &st) < 0 || read_folder(conn, c->input_dir, &st) < 0)
         goto out;
-    double now = unix_now();
+    double now = clock_wall();
     double lag = age(st.folder_oldest, now);
     if (age(st.loading_oldest, now) > lag)
         lag = age(st.loading_oldest, now);

@@ -21,6 +21,8 @@
  */
 #include "file_policy.h"
 
+#include "clock.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -124,7 +126,7 @@ void file_policy_check(const struct file_policy *p, int fd, const struct stat *s
     while (n < 0 && errno == EINTR);
     if (n == 1 && last == '\n')
         return;
-    double age = now - ((double)st->st_mtim.tv_sec + (double)st->st_mtim.tv_nsec / 1e9);
+    double age = now - clock_seconds(&st->st_mtim);
     if (age >= p->settle_s)
         return; /* settled: the unterminated last row is the producer's final word */
     verdict(v, FILE_WAIT, FILE_UNSETTLED);

@@ -13,6 +13,8 @@
  */
 #include "file_queue.h"
 
+#include "clock.h"
+
 #include "mem.h"
 #include "watch.h"
 
@@ -115,7 +117,7 @@ void file_queue_pending(const struct file_queue *q, uint64_t *files, uint64_t *b
         if (fstatat(q->dirfd, q->q[q->head + i]->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
             continue;
         *bytes += (uint64_t)st.st_size;
-        double mt = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+        double mt = clock_seconds(&st.st_mtim);
         if (*oldest_mtime == 0 || mt < *oldest_mtime)
             *oldest_mtime = mt;
     }

@@ -17,6 +17,8 @@
  */
 #include "http.h"
 
+#include "clock.h"
+
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -87,8 +89,7 @@ static PGresult *exec_bounded(PGconn *conn, const char *sql)
 {
     if (!PQsendQuery(conn, sql))
         return NULL;
-    struct timespec t0, now;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    double t0 = clock_now();
     for (;;) {
         if (!PQconsumeInput(conn))
             break;
@@ -98,9 +99,7 @@ static PGresult *exec_bounded(PGconn *conn, const char *sql)
                 PQclear(extra);
             return res;
         }
-        clock_gettime(CLOCK_MONOTONIC, &now);
-        long ms = (now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000;
-        if (ms >= SAMPLER_QUERY_TIMEOUT_MS)
+        if ((clock_now() - t0) * 1000 >= SAMPLER_QUERY_TIMEOUT_MS)
             break;
         struct pollfd pfd = {.fd = PQsocket(conn), .events = POLLIN};
         poll(&pfd, 1, 100);
@@ -240,9 +239,7 @@ static void refresh_recent(struct http *h, PGconn *conn, bool db_ok, const char 
 static void count_new_arrivals(const char *input_dir)
 {
     double since = metrics_pending_updated_at();
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double now = (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    double now = clock_wall();
     if (since == 0 || now - since < 3) {
         metrics_set_pending_extra(0, 0, 0);
         return;
@@ -258,7 +255,7 @@ static void count_new_arrivals(const char *input_dir)
         if (!watch_name_matches(de->d_name) ||
             fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
             continue;
-        double mt = (double)st.st_mtim.tv_sec + (double)st.st_mtim.tv_nsec / 1e9;
+        double mt = clock_seconds(&st.st_mtim);
         if (mt <= since)
             continue;
         files++;

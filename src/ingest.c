@@ -231,8 +231,7 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
         if (fate != BATCH_FATE_AGAIN_LATER)
             progressed++;
         if (bf->action == BATCH_LOAD && bf->at_eof)
-            metrics_observe_commit_latency((double)bf->st.st_mtim.tv_sec +
-                                           (double)bf->st.st_mtim.tv_nsec / 1e9);
+            metrics_observe_commit_latency(clock_seconds(&bf->st.st_mtim));
         if (bf->action == BATCH_LOAD || bf->action == BATCH_QUARANTINE)
             bytes_read += bf->end_offset - bf->lf.offset;
         metrics_batch_reject(REJECT_DUPLICATE_EVENT_ID, bf->duplicates);
@@ -272,7 +271,6 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
     sh->stats->batches++;
     sh->stats->files_done += done;
     sh->stats->files_quarantined += quarantined;
-    sh->stats->files_redropped += redropped;
     sh->stats->rows_loaded += loaded;
     sh->stats->rows_rejected += rejected;
     pthread_mutex_unlock(&sh->mu);

@@ -32,7 +32,6 @@ struct ingest_stats {
     uint64_t batches;
     uint64_t files_done;
     uint64_t files_quarantined;
-    uint64_t files_redropped; /* same name, same content as a file loaded before */
     uint64_t rows_loaded;
     uint64_t rows_rejected;
 };

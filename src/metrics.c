@@ -11,6 +11,7 @@
  */
 #include "metrics.h"
 
+#include "clock.h"
 #include "fsutil.h"
 #include "utf8.h"
 
@@ -83,24 +84,10 @@ static _Thread_local int watchdog_index = -1;
 static const char *const file_status_names[METRICS_FILE_STATUS_COUNT] = {"done", "quarantined",
                                                                          "archived", "ignored"};
 
-static double unix_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static double mono_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void metrics_init(void)
 {
     if (m.start_unix == 0)
-        m.start_unix = unix_now();
+        m.start_unix = clock_wall();
 }
 
 static void histogram_observe(struct histogram *h, double v)
@@ -137,12 +124,12 @@ void metrics_batch_commit(uint64_t rows_loaded, uint64_t rows_read, uint64_t byt
     atomic_fetch_add_explicit(&m.bytes_read, bytes_read, RELAXED);
     atomic_fetch_add_explicit(&m.batches, 1, RELAXED);
     histogram_observe(&m.batch, seconds);
-    atomic_store_explicit(&m.last_commit, unix_now(), RELAXED);
+    atomic_store_explicit(&m.last_commit, clock_wall(), RELAXED);
 }
 
 void metrics_observe_commit_latency(double landed_unix)
 {
-    double lat = unix_now() - landed_unix;
+    double lat = clock_wall() - landed_unix;
     histogram_observe(&m.latency, lat < 0 ? 0 : lat);
 }
 
@@ -164,7 +151,7 @@ void metrics_set_pending(unsigned slot, uint64_t files, uint64_t bytes, double o
     if (slot >= METRICS_MAX_PENDING_SLOTS)
         return;
     pending_store(&m.pending[slot], files, bytes, oldest_mtime);
-    atomic_store_explicit(&m.pending[slot].updated, unix_now(), RELAXED);
+    atomic_store_explicit(&m.pending[slot].updated, clock_wall(), RELAXED);
 }
 
 void metrics_pending_release(unsigned slot)
@@ -213,7 +200,7 @@ void metrics_add_retry(void)
 
 void metrics_note_error(const char *component, const char *message)
 {
-    atomic_store_explicit(&m.last_error, unix_now(), RELAXED);
+    atomic_store_explicit(&m.last_error, clock_wall(), RELAXED);
     pthread_mutex_lock(&m.error_mu);
     snprintf(m.error_text, sizeof(m.error_text), "%s: %s", component, message);
     pthread_mutex_unlock(&m.error_mu);
@@ -227,7 +214,7 @@ void metrics_watchdog_begin(const char *name)
         int expect = 0;
         if (atomic_compare_exchange_strong(&m.watchdog[i].used, &expect, 1)) {
             snprintf(m.watchdog[i].name, sizeof(m.watchdog[i].name), "%s", name);
-            atomic_store(&m.watchdog[i].last, mono_now());
+            atomic_store(&m.watchdog[i].last, clock_now());
             atomic_store(&m.watchdog[i].used, 2); /* name written: visible to readers */
             watchdog_index = i;
             return;
@@ -238,7 +225,7 @@ void metrics_watchdog_begin(const char *name)
 void metrics_watchdog_tick(void)
 {
     if (watchdog_index >= 0)
-        atomic_store_explicit(&m.watchdog[watchdog_index].last, mono_now(), RELAXED);
+        atomic_store_explicit(&m.watchdog[watchdog_index].last, clock_now(), RELAXED);
 }
 
 void metrics_watchdog_end(void)
@@ -250,7 +237,7 @@ void metrics_watchdog_end(void)
 
 bool metrics_watchdog_ok(double max_age, char *who, size_t who_len)
 {
-    double now = mono_now();
+    double now = clock_now();
     for (int i = 0; i < WATCHDOG_SLOTS; i++) {
         if (atomic_load(&m.watchdog[i].used) != 2)
             continue;
@@ -349,7 +336,7 @@ static void histogram_render(struct buf *out, const char *name, const char *help
 
 void metrics_render(struct buf *out)
 {
-    double now = unix_now();
+    double now = clock_wall();
     struct totals t = pending_totals();
     counter(out, "sluice_rows_read_total", "Data rows read in committed batches.",
             atomic_load_explicit(&m.rows_read, RELAXED));
@@ -460,7 +447,7 @@ static void json_num(struct buf *out, double v)
 
 void metrics_render_json(struct buf *out)
 {
-    double now = unix_now();
+    double now = clock_wall();
     struct totals t = pending_totals();
     buf_printf(
         out,
@@ -536,7 +523,7 @@ void metrics_sample(struct metrics_sample *s, uint64_t *prev)
     histogram_snapshot(&m.latency, cl);
     struct totals t = pending_totals();
     *s = (struct metrics_sample){
-        .t = unix_now(),
+        .t = clock_wall(),
         .rows_read = atomic_load_explicit(&m.rows_read, RELAXED),
         .rows_loaded = atomic_load_explicit(&m.rows_loaded, RELAXED),
         .rows_rejected = rejected_total(),

@@ -119,10 +119,3 @@ size_t retry_limit_count(const struct retry_limit *r)
 {
     return r->count;
 }
-
-double retry_limit_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}

@@ -26,7 +26,5 @@ unsigned retry_limit_failed(struct retry_limit *r, const char *key, double now);
 void retry_limit_clear(struct retry_limit *r, const char *key);
 /* Keys being held back now. */
 size_t retry_limit_count(const struct retry_limit *r);
-/* Seconds on CLOCK_MONOTONIC, the clock callers pass as `now`. */
-double retry_limit_now(void);
 
 #endif
