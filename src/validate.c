@@ -21,6 +21,7 @@
  */
 #include "validate.h"
 
+#include "copy_text.h"
 #include "utf8.h"
 
 #include <stdarg.h>
@@ -80,85 +81,6 @@ const char *schema_column_name(enum schema_column col)
     if ((unsigned)col >= COL_COUNT)
         return "unknown";
     return column_names[col];
-}
-
-/* ---- COPY text output ----------------------------------------------------------------------- */
-
-/* For each byte, the letter after the backslash when COPY text needs it escaped, else 0. */
-static const char escape_letter[256] = {
-    ['\\'] = '\\',
-    ['\t'] = 't',
-    ['\n'] = 'n',
-    ['\r'] = 'r',
-};
-
-/* Write s[0..n) escaped to dst, which has room for 2n bytes; returns the new end. */
-static char *escape_to(char *dst, const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e = escape_letter[c];
-        if (e) {
-            *dst++ = '\\';
-            *dst++ = e;
-        } else {
-            *dst++ = (char)c;
-        }
-    }
-    return dst;
-}
-
-void copy_text_escape(struct buf *out, const char *s, size_t n)
-{
-    if (n == 0)
-        return;
-    char *d = buf_reserve(out, 2 * n);
-    out->len += (size_t)(escape_to(d, s, n) - d);
-}
-
-static const char hex_digits[] = "0123456789abcdef";
-
-/* Append s[0..n) for COPY text, with every byte that is NUL or not strict UTF-8 written as the
- * four characters \xNN (so as \\xNN in COPY text). Works through the input in blocks so that a
- * long line needs only a bounded reservation at a time. */
-static void copy_text_sanitized(struct buf *out, const char *s, size_t n)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < n) {
-        size_t end = n - i > 4096 ? i + 4096 : n;
-        /* worst case 5 output bytes per input byte; a sequence may run 3 bytes past end */
-        char *d0 = buf_reserve(out, 5 * (end - i) + 8);
-        char *d = d0;
-        while (i < end) {
-            unsigned char c = p[i];
-            if (c != 0 && c < 0x80) {
-                char e = escape_letter[c];
-                if (e) {
-                    *d++ = '\\';
-                    *d++ = e;
-                } else {
-                    *d++ = (char)c;
-                }
-                i++;
-                continue;
-            }
-            size_t k = utf8_seq_len(p + i, n - i);
-            if (k == 0) {
-                *d++ = '\\';
-                *d++ = '\\';
-                *d++ = 'x';
-                *d++ = hex_digits[c >> 4];
-                *d++ = hex_digits[c & 15];
-                i++;
-            } else {
-                memcpy(d, p + i, k);
-                d += k;
-                i += k;
-            }
-        }
-        out->len += (size_t)(d - d0);
-    }
 }
 
 /* Write v in decimal to dst; returns the new end. */
@@ -756,12 +678,12 @@ bool schema_validate_row(const struct schema *s, const struct csv_row *row, stru
 
     /* Worst case: two 50-byte texts and a 20-byte type all escaped, the numbers, separators. */
     char *d0 = buf_reserve(copy_out, 2 * (MAX_TEXT_BYTES * 2 + MAX_EVENT_TYPE_BYTES) + 96);
-    char *d = escape_to(d0, text[COL_EVENT_ID], text_len[COL_EVENT_ID]);
+    char *d = copy_text_escape_to(d0, text[COL_EVENT_ID], text_len[COL_EVENT_ID]);
     *d++ = '\t';
     memcpy(d, time_text, time_len);
     d += time_len;
     *d++ = '\t';
-    d = escape_to(d, text[COL_EVENT_TYPE], text_len[COL_EVENT_TYPE]);
+    d = copy_text_escape_to(d, text[COL_EVENT_TYPE], text_len[COL_EVENT_TYPE]);
     *d++ = '\t';
     d = put_uint(d, product_id);
     *d++ = '\t';
@@ -775,7 +697,7 @@ bool schema_validate_row(const struct schema *s, const struct csv_row *row, stru
         *d++ = '\\';
         *d++ = 'N';
     } else {
-        d = escape_to(d, text[COL_SESSION_ID], text_len[COL_SESSION_ID]);
+        d = copy_text_escape_to(d, text[COL_SESSION_ID], text_len[COL_SESSION_ID]);
     }
     *d++ = '\n';
     copy_out->len += (size_t)(d - d0);

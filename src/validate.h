@@ -5,6 +5,7 @@
 #ifndef SLUICE_VALIDATE_H
 #define SLUICE_VALIDATE_H
 
+#include "copy_text.h"
 #include "csv_reader.h"
 #include "mem.h"
 
@@ -77,7 +78,5 @@ void schema_encode_reject(const struct schema *s, const struct csv_row *row,
     "event_id, event_time, event_type, product_id, price, user_id, session_id, error_code, "       \
     "error_column, error_message, source_file, line_number, raw_line"
 
-/* Append s[0..n) to out escaped for COPY text format (backslash, tab, newline, CR). */
-void copy_text_escape(struct buf *out, const char *s, size_t n);
 
 #endif
