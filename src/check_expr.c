@@ -7,9 +7,10 @@
 #include <stdio.h>
 
 struct check_expr *check_compile(const char *def, const struct table_column *cols, size_t ncols,
-                                 const struct pgtype_env *env, char *why, size_t why_size)
+                                 long value_column, const struct pgtype_env *env, char *why,
+                                 size_t why_size)
 {
-    (void)def, (void)cols, (void)ncols, (void)env;
+    (void)def, (void)cols, (void)ncols, (void)value_column, (void)env;
     snprintf(why, why_size, "not compiled yet");
     return NULL;
 }

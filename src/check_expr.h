@@ -15,10 +15,12 @@
 struct check_expr;
 
 /* Compile def ("CHECK ((price > (0)::numeric))", as pg_get_constraintdef prints it) over the
- * table's columns cols[0..ncols). Returns NULL and writes why (for the start-up log) when the
+ * table's columns cols[0..ncols). A domain's constraint names its value VALUE: value_column is
+ * then the index of the column of that domain type (else -1). Returns NULL and writes why (for the start-up log) when the
  * expression uses anything not compiled here; the server then enforces it alone. */
 struct check_expr *check_compile(const char *def, const struct table_column *cols, size_t ncols,
-                                 const struct pgtype_env *env, char *why, size_t why_size);
+                                 long value_column, const struct pgtype_env *env, char *why,
+                                 size_t why_size);
 
 /* Evaluate on one row: vals[i] is the value of cols[i] (null set for NULL or for a column the
  * file does not have and whose default is unknown here; see check_uses_unknown). Returns true

@@ -94,6 +94,18 @@ static const struct option_spec options[] = {
      "process what is there (and what arrives meanwhile), then exit"},
     {"event-types", "LIST", "EVENT_TYPES", "view,purchase", OPT_STR, F(event_types),
      CMD_INGEST | CMD_RUN, 0, 0, 0, "allowed event_type values, comma-separated"},
+    {"table", "NAME", "TARGET_TABLE", "user_activity", OPT_STR, F(table),
+     CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS, 0, 0, 0,
+     "target table ([schema.]name); its definition is the contract"},
+    {"dlq-table", "NAME", "DLQ_TABLE", NULL, OPT_STR, F(dlq_table),
+     CMD_INGEST | CMD_RUN | CMD_DB | CMD_STATUS, 0, 0, 0,
+     "dead-letter table, made if missing (default TABLE_errors)"},
+    {"column-map", "CSV=COL,...", "COLUMN_MAP", NULL, OPT_STR, F(column_map), CMD_INGEST | CMD_RUN,
+     0, 0, 0, "header names that differ from the table's column names"},
+    {"strict-columns", NULL, NULL, NULL, OPT_BOOL, F(strict_columns),
+     CMD_INGEST | CMD_RUN, 0, 0, 0, "a header column the table lacks is a bad_header (default: ignored)"},
+    {"time-zone", "ZONE", "TIME_ZONE", "UTC", OPT_STR, F(time_zone), CMD_INGEST | CMD_RUN, 0, 0, 0,
+     "zone of times written without an offset: UTC or +HH:MM"},
     {"max-row-bytes", "N", "MAX_ROW_BYTES", "1048576", OPT_LONG, F(max_row_bytes),
      CMD_INGEST | CMD_RUN, 64, 128 << 20, 0,
      "longest accepted row (at most 128 MiB); longer ones are dead letters"},
@@ -333,6 +345,13 @@ static int derive_settings(struct config *cfg, enum config_cmd cmd, const char *
         cfg->max_wait = cfg->once ? 300 : 0; /* a batch job never hangs forever */
     if (cmd == CMD_RUN)
         cfg->create_dirs = true; /* run makes its whole data folder */
+    if (cfg->table && !*cfg->table) {
+        fprintf(stderr, "sluice %s: --table must not be empty\nTry 'sluice %s --help'\n", cmd_name,
+                cmd_name);
+        return 2;
+    }
+    if (cfg->table && !cfg->dlq_table)
+        cfg->dlq_table = xasprintf("%s_errors", cfg->table);
     if (cfg->pg_password_file)   /* the Docker secrets convention: the file wins */
         return read_password_file(cfg, cmd_name);
     return 0;

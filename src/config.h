@@ -37,6 +37,11 @@ struct config {
     /* ingest */
     bool once;
     char *event_types;
+    char *table;       /* --table: the target table, [schema.]name */
+    char *dlq_table;   /* --dlq-table: NULL = TABLE_errors */
+    char *column_map;  /* --column-map csv=col,... */
+    bool strict_columns;
+    char *time_zone;   /* --time-zone: UTC or a fixed offset */
     long max_row_bytes;
     long max_file_bytes; /* 0 = unlimited */
     long producer_uid;   /* -1 = the hot folder's owner, checked as root */
