@@ -137,7 +137,7 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
         buf_release(&msg);
         return DB_RETRY;
     }
-    /* A unique violation is expected data, handled by the caller (duplicate_event_id). */
+    /* A unique violation is expected data, handled by the caller (duplicate_key). */
     if (strcmp(state, "23505") != 0)
         metrics_note_error(what, msg.data);
     log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db", "%s failed: %s",

@@ -121,7 +121,7 @@ struct shop {
     uint32_t price_cents[N_PRODUCTS + 1];
     double popularity_cdf[N_PRODUCTS];
     struct session sessions[N_SESSIONS];
-    char dup_ring[DUP_RING][160]; /* recent valid rows, for duplicate_event_id */
+    char dup_ring[DUP_RING][160]; /* recent valid rows, for duplicate_key */
     int dup_len[DUP_RING];
     long dup_count;
 };
@@ -248,7 +248,7 @@ static const char *format_time(struct time_cache *c, int64_t t)
 /* The row-level classes --bad-ratio spreads rows over (unterminated_quote only ends a file). */
 static const enum reject_code bad_classes[] = {
     REJECT_MISSING_FIELD,      REJECT_BAD_VALUE,    REJECT_RULE_VIOLATION,
-    REJECT_WRONG_COLUMN_COUNT, REJECT_BAD_ENCODING, REJECT_DUPLICATE_EVENT_ID,
+    REJECT_WRONG_COLUMN_COUNT, REJECT_BAD_ENCODING, REJECT_DUPLICATE_KEY,
 };
 #define N_BAD_CLASSES (sizeof(bad_classes) / sizeof(bad_classes[0]))
 
@@ -297,7 +297,7 @@ static void next_event(struct shop *shop, struct time_cache *tc, int64_t base, b
     ev->session = s->id;
 }
 
-/* A duplicate_event_id row: a byte-for-byte repeat of one of the file's recent valid rows (a
+/* A duplicate_key row: a byte-for-byte repeat of one of the file's recent valid rows (a
  * producer's retry). The caller makes sure there is one. */
 static char *put_duplicate(struct shop *shop, char *p)
 {
@@ -373,7 +373,7 @@ static uint32_t append_row(struct shop *shop, struct buf *b, struct time_cache *
 {
     char *p = buf_reserve(b, 512);
     char *end;
-    if (bad == REJECT_DUPLICATE_EVENT_ID) {
+    if (bad == REJECT_DUPLICATE_KEY) {
         b->len += (size_t)(put_duplicate(shop, p) - p);
         return 0;
     }
@@ -444,7 +444,7 @@ static int write_file(struct shop *shop, const struct generator_options *o, cons
             bad = REJECT_ROW_TOO_LONG;
         else if (o->bad_ratio > 0 && rng_unit(&shop->rng) < o->bad_ratio) {
             bad = bad_classes[rng_below(&shop->rng, N_BAD_CLASSES)];
-            if (bad == REJECT_DUPLICATE_EVENT_ID && shop->dup_count == 0)
+            if (bad == REJECT_DUPLICATE_KEY && shop->dup_count == 0)
                 bad = REJECT_MISSING_FIELD; /* nothing valid to repeat yet */
         }
         uint32_t cents = append_row(shop, &b, &tc, base, bad);

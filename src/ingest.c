@@ -234,7 +234,7 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
             metrics_observe_commit_latency(clock_seconds(&bf->st.st_mtim));
         if (bf->action == BATCH_LOAD || bf->action == BATCH_QUARANTINE)
             bytes_read += bf->end_offset - bf->lf.offset;
-        metrics_batch_reject(REJECT_DUPLICATE_EVENT_ID, bf->duplicates);
+        metrics_batch_reject(REJECT_DUPLICATE_KEY, bf->duplicates);
         if (bf->action == BATCH_SKIP_DONE && bf->lf.redropped) {
             redropped++;
             log_info(w->component, "'%s' was already loaded on %s as '%s'; left in place for the "

@@ -10,7 +10,7 @@
  *   COMMIT
  *
  * So a crash at any instant leaves all or nothing of a batch. An event_id repeated within the
- * batch is caught here in C (a hash set), and the later copy is a duplicate_event_id dead
+ * batch is caught here in C (a hash set), and the later copy is a duplicate_key dead
  * letter. One already loaded makes COPY fail on the primary key (SINK_DUPLICATE): the caller
  * rolls back and calls again, and this time the rows go through a temporary staging table
  * where duplicates are routed to the dead letters in SQL; the next batches stay on that path
@@ -170,7 +170,7 @@ static int read_header(struct loader *l, struct batch_file *bf, struct csv_row *
 }
 
 /* Is the event_id of the COPY line that starts at copy.data[mark] new in this batch? If not,
- * fill v: the later copy is a duplicate_event_id dead letter, and the first one stays. */
+ * fill v: the later copy is a duplicate_key dead letter, and the first one stays. */
 static bool first_in_batch(struct loader *l, size_t mark, struct verdict *v)
 {
     const char *line = l->copy.data + mark;
@@ -183,7 +183,7 @@ static bool first_in_batch(struct loader *l, size_t mark, struct verdict *v)
     size_t len = tab ? (size_t)(tab - line) : 0;
     if (idset_insert(l->batch_ids, line, len))
         return true;
-    v->code = REJECT_DUPLICATE_EVENT_ID;
+    v->code = REJECT_DUPLICATE_KEY;
     v->column = COL_EVENT_ID;
     snprintf(v->message, sizeof(v->message), "event_id: '%.*s' is already loaded",
              (int)(len > 100 ? 100 : len), line);
@@ -297,7 +297,7 @@ static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct bat
         "d AS (DELETE FROM sluice_stage s USING x WHERE s.ctid = x.c RETURNING s.*), "
         "e AS (INSERT INTO user_activity_errors (" REJECT_COPY_COLUMNS ") SELECT event_id, "
         "event_time::text, event_type, product_id::text, price::text, user_id::text, session_id, "
-        "'duplicate_event_id', 'event_id', 'event_id: ''' || event_id || ''' is already loaded', "
+        "'duplicate_key', 'event_id', 'event_id: ''' || event_id || ''' is already loaded', "
         "($1::text[])[file_idx + 1], line, raw_line FROM d) "
         "SELECT file_idx, count(*) FROM d GROUP BY file_idx",
         1, p, PGRES_TUPLES_OK, "route duplicates", &res);

@@ -57,9 +57,10 @@ static const char *const reject_names[REJECT_CODE_COUNT] = {
     [REJECT_BAD_ENCODING] = "bad_encoding",
     [REJECT_UNTERMINATED_QUOTE] = "unterminated_quote",
     [REJECT_ROW_TOO_LONG] = "row_too_long",
-    [REJECT_DUPLICATE_EVENT_ID] = "duplicate_event_id",
+    [REJECT_DUPLICATE_KEY] = "duplicate_key",
     [REJECT_BAD_HEADER] = "bad_header",
     [REJECT_BAD_FILE] = "bad_file",
+    [REJECT_DB_REJECTED] = "db_rejected",
 };
 
 static const char *const column_names[COL_COUNT] = {

@@ -33,9 +33,10 @@ enum reject_code {
     REJECT_BAD_ENCODING,
     REJECT_UNTERMINATED_QUOTE,
     REJECT_ROW_TOO_LONG,
-    REJECT_DUPLICATE_EVENT_ID,
+    REJECT_DUPLICATE_KEY,
     REJECT_BAD_HEADER,
     REJECT_BAD_FILE, /* refused whole before reading: size, sparse, links, owner, read error */
+    REJECT_DB_REJECTED, /* passed every check in C, refused by the server (the fallback) */
     REJECT_CODE_COUNT
 };
 

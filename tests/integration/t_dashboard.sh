@@ -56,7 +56,7 @@ expect_eq "rows rejected shown = count(user_activity_errors)" "$(shown rows-reje
 expect_eq "files done shown = the ledger's" "$(shown files-done)" \
     "$(psql_q "SELECT count(*) FROM ingest_files WHERE status = 'done'")"
 for code in missing_field bad_value rule_violation wrong_column_count bad_encoding \
-    duplicate_event_id unterminated_quote row_too_long bad_header; do
+    duplicate_key unterminated_quote row_too_long bad_header; do
     got=$(grep -o "<tr id=\"code-$code\">.*" "$WORK/dom.html" | head -n 1 |
         sed 's|</tr>.*||; s|<[^>]*>| |g' | awk '{ print $2 }' | tr -d ,)
     expect_eq "dead letters shown for $code = the table's" "$got" \

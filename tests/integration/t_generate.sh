@@ -48,7 +48,7 @@ class_sum=$(grep -o '"invalid_by_class": *{[^}]*}' <<<"$M" | grep -o ': *[0-9]*'
 expect_eq "manifest: the classes add up to invalid" "$class_sum" "$invalid"
 check "manifest: about 5% invalid" test "$invalid" -ge 20 -a "$invalid" -le 90
 for c in missing_field bad_value rule_violation wrong_column_count bad_encoding \
-    unterminated_quote row_too_long duplicate_event_id; do
+    unterminated_quote row_too_long duplicate_key; do
     expect_match "manifest names class $c" "$M" "\"$c\": "
 done
 

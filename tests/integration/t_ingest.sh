@@ -12,7 +12,7 @@ json_val() {
 # manifest_classes FILE: "code=n,..." for the classes the manifest counts, sorted by code.
 manifest_classes() {
     local code n out=()
-    for code in bad_encoding bad_value duplicate_event_id missing_field row_too_long \
+    for code in bad_encoding bad_value duplicate_key missing_field row_too_long \
         rule_violation unterminated_quote wrong_column_count; do
         n=$(json_val "$code" "$1")
         [ -n "$n" ] && [ "$n" != 0 ] && out+=("$code=$n")
@@ -96,7 +96,7 @@ CSV
 capture "${ING[@]}" --once
 expect_eq "duplicates: first copy wins" "$(psql_q "SELECT price FROM user_activity WHERE event_id = 'd-1'")" "1.00"
 expect_eq "duplicates: later copies are dead letters" \
-    "$(psql_q "SELECT event_id, line_number FROM user_activity_errors WHERE error_code = 'duplicate_event_id' ORDER BY line_number")" \
+    "$(psql_q "SELECT event_id, line_number FROM user_activity_errors WHERE error_code = 'duplicate_key' ORDER BY line_number")" \
 "d-1|3
 b-3|4"
 expect_eq "duplicates: ledger counts" \

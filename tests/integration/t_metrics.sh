@@ -61,7 +61,7 @@ expect_eq "rows_loaded_total = count(user_activity)" "$(m2 sluice_rows_loaded_to
     "$(psql_q "SELECT count(*) FROM user_activity")"
 db_codes=$(psql_q "SELECT c || '=' || count(e.error_code) FROM unnest(ARRAY['missing_field',
     'bad_value', 'rule_violation', 'wrong_column_count', 'bad_encoding', 'unterminated_quote',
-    'row_too_long', 'duplicate_event_id', 'bad_header', 'bad_file']) AS c
+    'row_too_long', 'duplicate_key', 'bad_header', 'bad_file', 'db_rejected']) AS c
     LEFT JOIN user_activity_errors e ON e.error_code = c GROUP BY c ORDER BY c")
 metric_codes=$(grep '^sluice_rows_rejected_total{' "$WORK/m2.txt" |
     sed 's/.*code="\([a-z_]*\)"} \(.*\)/\1=\2/' | sort)

@@ -34,7 +34,7 @@ expect_eq "loaded: ledger done, quarantined, waiting to archive" \
 expect_eq "dead letters total = the table's" "$(jnum total)" \
     "$(psql_q "SELECT count(*) FROM user_activity_errors")"
 for code in missing_field bad_value rule_violation wrong_column_count bad_encoding \
-    duplicate_event_id; do
+    duplicate_key; do
     expect_eq "dead letters $code = the table's" "$(jnum "$code")" \
         "$(psql_q "SELECT count(*) FROM user_activity_errors WHERE error_code = '$code'")"
 done

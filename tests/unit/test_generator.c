@@ -461,7 +461,7 @@ static void test_bad_rows_match_the_manifest(void)
                 continue;
             }
             if (!idset_insert(ids, row.fields[0], row.lengths[0])) {
-                found[REJECT_DUPLICATE_EVENT_ID]++;
+                found[REJECT_DUPLICATE_KEY]++;
                 continue;
             }
             valid++;

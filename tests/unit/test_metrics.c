@@ -58,12 +58,12 @@ int main(void)
     metrics_batch_reject(REJECT_MISSING_FIELD, 5);
     metrics_batch_begin();
     metrics_batch_reject(REJECT_MISSING_FIELD, 2);
-    metrics_batch_reject(REJECT_DUPLICATE_EVENT_ID, 1);
+    metrics_batch_reject(REJECT_DUPLICATE_KEY, 1);
     metrics_batch_commit(10, 13, 1000, 0.3);
     metrics_batch_commit(0, 0, 0, 20); /* nothing tallied since the last commit */
     t = render();
     CHECK(series(t, "sluice_rows_rejected_total{code=\"missing_field\"}") == 2);
-    CHECK(series(t, "sluice_rows_rejected_total{code=\"duplicate_event_id\"}") == 1);
+    CHECK(series(t, "sluice_rows_rejected_total{code=\"duplicate_key\"}") == 1);
     CHECK(series(t, "sluice_rows_loaded_total") == 10);
     CHECK(series(t, "sluice_rows_read_total") == 13);
     CHECK(series(t, "sluice_batches_total") == 2);

@@ -149,9 +149,10 @@ static void test_names(void)
                           "bad_encoding",
                           "unterminated_quote",
                           "row_too_long",
-                          "duplicate_event_id",
+                          "duplicate_key",
                           "bad_header",
-                          "bad_file"};
+                          "bad_file",
+                          "db_rejected"};
     for (int c = 0; c < REJECT_CODE_COUNT; c++)
         CHECK_EQ_STR(reject_code_name((enum reject_code)c), want[c]);
     const char *cols[] = {"event_id", "event_time", "event_type", "product_id",
