@@ -428,7 +428,7 @@ static void num_put_numeric(struct buf *out, const struct num_text *x, int64_t s
 static const char *num_parse_numeric(const struct pgtype *t, const char *s, size_t n,
                                      struct buf *out, char *why, size_t why_size)
 {
-    static const char *const specials[] = {"nan",  "inf",  "infinity",  "+inf",
+    static const char *const specials[] = {"nan",       "inf",  "infinity", "+inf",
                                            "+infinity", "-inf", "-infinity"};
     for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
         if (num_word(s, n, specials[i]))
@@ -461,8 +461,8 @@ static const char *num_parse_numeric(const struct pgtype *t, const char *s, size
         if (!zero && num_top(&x) + 1 > maxdigits) {
             if (maxdigits > 0)
                 snprintf(why, why_size,
-                         "numeric field overflow (at most %d digit%s before the point)",
-                         maxdigits, maxdigits == 1 ? "" : "s");
+                         "numeric field overflow (at most %d digit%s before the point)", maxdigits,
+                         maxdigits == 1 ? "" : "s");
             else if (maxdigits == 0)
                 snprintf(why, why_size, "numeric field overflow (must be below 1)");
             else
