@@ -122,19 +122,16 @@ static const char *num_parse_int(const struct pgtype *t, const char *s, size_t n
         neg = *p++ == '-';
     if (p == e || !num_digit(*p))
         return "not an integer";
-    uint64_t limit = kinds[t->kind].max + (neg ? 1 : 0);
+    while (p < e && *p == '0') /* leading zeros never overflow */
+        p++;
+    /* up to 19 significant digits fit in 64 bits unsigned; more is out of range for any kind */
+    const char *digits = p;
     uint64_t acc = 0;
-    bool over = false;
-    for (; p < e && num_digit(*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (acc > (limit - d) / 10)
-            over = true; /* keep reading: trailing junk is a syntax error first */
-        else
-            acc = acc * 10 + d;
-    }
+    for (; p < e && num_digit(*p); p++)
+        acc = acc * 10 + (unsigned)(*p - '0');
     if (p != e)
         return "not an integer";
-    if (over)
+    if (p - digits > 19 || acc > kinds[t->kind].max + (neg ? 1 : 0))
         return kinds[t->kind].range;
     *val = neg ? (int64_t)(0 - acc) : (int64_t)acc;
     return NULL;
