@@ -33,7 +33,7 @@ static const char *parse(const struct pgtype *t, const char *s)
     const char *bad = pgtype_parse(t, &env, s, strlen(s), &out, &val, why, sizeof(why));
     if (bad) {
         CHECK_EQ_LONG(out.len, 0); /* nothing appended on failure */
-        if (bad != why) /* a static reason; a composed one is already in why */
+        if (bad != why)            /* a static reason; a composed one is already in why */
             snprintf(why, sizeof(why), "%s", bad);
         return NULL;
     }
