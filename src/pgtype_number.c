@@ -22,6 +22,9 @@
  * shows two decimals). A float is written as the producer wrote it, without the surrounding
  * whitespace: the syntax has been checked here and the server reads those characters with the
  * same correctly rounded strtod, so it stores the same bits (a NaN's sign and payload included).
+ * strtod/strtof only ever see text whose syntax was checked here, and the program runs in the C
+ * locale, so the decimal point is '.'. Nothing allocates, except a float spelled with more than
+ * 127 characters, which is copied to the heap to be NUL-terminated for strtod.
  *
  * Values for CHECK constraints and keys (struct pgvalue): integers and boolean in i, floats in
  * f, uuid bytes in uuid, and for numeric the field's text without its whitespace, which
