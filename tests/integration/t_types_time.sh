@@ -106,7 +106,6 @@ SQL
 }
 
 run_type date date date date 101
-[ -n "${TYPES_TIME_ONLY_DATE:-}" ] && finish
 run_type time time time time 102
 run_type "time(0)" "time(0)" time time 103
 run_type timestamp timestamp timestamp timestamp 104
