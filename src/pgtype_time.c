@@ -12,15 +12,16 @@
  * rolls over to the next minute (23:59:60 is 24:00:00), the whole time of day at most 24:00:00;
  * more than 6 fractional digits are rounded to microseconds as the server does (the decimal read
  * as a double, times 10^6, rounded half to even), then a precision typmod rounds to its digits
- * (half away from zero, as the server does); year 0000 is refused; the server's 128-byte limit on
- * the fields of a value is applied (it only matters for very long fractions).
+ * (half away from zero, as the server does); year 0000 is refused; the server's limit on the
+ * length of a value's fields (MAXDATELEN) is applied: it only matters for very long fractions.
  *
  * Deliberately stricter than PostgreSQL (refused here, "not a date/time/timestamp" or "outside
  * years 0001..9999"): every other form the server accepts: month and day names, 'now', 'today',
  * 'epoch', 'allballs', '+infinity', julian dates, DMY/MDY orders, one-digit fields, years beyond
  * 9999 or BC, named zones and zone abbreviations, offsets with seconds or one digit, a fraction
- * without digits, more than one space between parts; a date column refuses a time part and a time
- * column a date or an offset, which the server drops silently (losing what the producer meant).
+ * without digits, white space between the parts beyond the one space allowed; a date column
+ * refuses a time part and a time column a date or an offset, which the server drops silently
+ * (losing what the producer meant).
  *
  * Zones: a timestamptz without an offset is read in the --time-zone offset (struct pgtype_env);
  * a timestamp WITH an offset is converted to the --time-zone wall clock (the server would drop the
@@ -32,7 +33,7 @@
  * INT64_MAX / INT64_MIN, so comparing the integers orders as the server does. The COPY text is
  * what the server prints with DateStyle ISO; a timestamptz is written in UTC with "+00", so the
  * server's TimeZone setting does not matter. No allocation and no libc time function per value
- * (strtod only for a fraction of more than 6 digits).
+ * (strtod, in the C locale sluice runs in, only for a fraction of more than 6 digits).
  */
 #include "pgtype_impl.h"
 
@@ -42,11 +43,10 @@
 
 #define USECS_PER_SEC INT64_C(1000000)
 #define USECS_PER_DAY INT64_C(86400000000)
-#define MAX_OFFSET_SECS (15 * 3600 + 59 * 60)
 #define DAYS_1970_TO_2000 10957
 #define TIMESTAMP_FIELDS_MAX 153 /* the server's work buffer for a timestamp's fields */
 #define TIME_FIELDS_MAX 129      /* ... and for a time's */
-#define TIME_TEXT_MAX 48         /* "-infinity", or "10000-01-01 24:00:00.123456+00 BC" */
+#define TIME_TEXT_MAX 48         /* > "10000-01-02 23:59:59.999999+00" or a BC one */
 
 static const char fmt_date[] = "not a date (expected YYYY-MM-DD)";
 static const char fmt_time[] = "not a time (expected HH:MM[:SS[.ffffff]])";
@@ -101,6 +101,8 @@ static int64_t days_from_civil(unsigned y, unsigned m, unsigned d)
     return (int64_t)days - 730426; /* what 2000-01-01 counts here */
 }
 
+/* The calendar date of any day count (BC and beyond 9999 included), by 400-year eras; only for
+ * values that an offset or a rounding moved off the day they were written on. */
 static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
 {
     int64_t z = days + 719468 + DAYS_1970_TO_2000;
@@ -116,8 +118,8 @@ static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsign
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-/* YYYY-MM-DD at s (10 bytes available) as days since 2000-01-01; NULL or why it is not one. */
-/* The readers are on every value's path: always_inline keeps that path one call deep. */
+/* YYYY-MM-DD at s (10 bytes available) as days since 2000-01-01; NULL or why it is not one.
+ * The readers are on every value's path: always_inline keeps that path one call deep. */
 static inline __attribute__((always_inline)) const char *read_date(const char *s, int64_t *days,
                                                                    const char *format)
 {
@@ -128,8 +130,7 @@ static inline __attribute__((always_inline)) const char *read_date(const char *s
     if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9) |
         (s[4] != '-') | (s[7] != '-'))
         return format;
-    unsigned year = ((y0 * 10 + y1) * 10 + y2) * 10 + y3, month = m0 * 10 + m1,
-             day = d0 * 10 + d1;
+    unsigned year = ((y0 * 10 + y1) * 10 + y2) * 10 + y3, month = m0 * 10 + m1, day = d0 * 10 + d1;
     if (year == 0)
         return why_years;
     if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
@@ -170,9 +171,10 @@ static int64_t round_long_fraction(const char *d, size_t n)
 /* HH:MM[:SS[.fraction]] at s[0..n): the microseconds since midnight and the bytes it took.
  * Stops at the first byte that cannot continue it; NULL or why. *canonical says the bytes are
  * already what put_clock would write for them. */
-static inline __attribute__((always_inline)) const char *
-read_clock(const char *s, size_t n, int64_t *usec, size_t *used, bool *canonical,
-           const char *format)
+static inline __attribute__((always_inline)) const char *read_clock(const char *s, size_t n,
+                                                                    int64_t *usec, size_t *used,
+                                                                    bool *canonical,
+                                                                    const char *format)
 {
     if (n < 5)
         return format;
@@ -412,8 +414,7 @@ static const char *parse_time_value(const struct pgtype *t, const char *s, const
     if (used < n) {
         int32_t east;
         size_t len;
-        return read_offset(s + used, n - used, &east, &len, fmt_time) ? fmt_time
-                                                                       : why_time_offset;
+        return read_offset(s + used, n - used, &east, &len, fmt_time) ? fmt_time : why_time_offset;
     }
     if (used + 1 > TIME_FIELDS_MAX)
         return why_long;
@@ -493,8 +494,7 @@ static char *put_clock_of(char *d, const struct reading *r, int64_t tod)
 }
 
 const char *pgtime_parse(const struct pgtype *t, const struct pgtype_env *env, const char *s,
-                         size_t n, struct buf *out, struct pgvalue *v, char *why,
-                         size_t why_size)
+                         size_t n, struct buf *out, struct pgvalue *v, char *why, size_t why_size)
 {
     (void)why, (void)why_size; /* every message here is static */
     const char *end = s + n;

@@ -51,8 +51,8 @@ static struct pgtype type_of(const char *typname, int32_t typmod)
         struct buf out_;                                                                           \
         buf_init(&out_);                                                                           \
         char why_[128];                                                                            \
-        const char *bad_ = pgtype_parse(&t_, &env_, s, strlen(s), &out_, NULL, why_,               \
-                                        sizeof(why_));                                             \
+        const char *bad_ =                                                                         \
+            pgtype_parse(&t_, &env_, s, strlen(s), &out_, NULL, why_, sizeof(why_));               \
         CHECK(bad_ != NULL);                                                                       \
         if (bad_)                                                                                  \
             CHECK_EQ_STR(bad_, why);                                                               \
@@ -68,8 +68,8 @@ static const int64_t day_us = INT64_C(86400000000);
 
 static void test_date(void)
 {
-    const int64_t zero = 0, one = 1, minus = -1, leap = 424, inf = INT64_MAX,
-                  ninf = INT64_MIN, first = -730119, last = 2921939;
+    const int64_t zero = 0, one = 1, minus = -1, leap = 424, inf = INT64_MAX, ninf = INT64_MIN,
+                  first = -730119, last = 2921939;
     EXPECT_OK("date", -1, "UTC", "2000-01-01", "2000-01-01", &zero);
     EXPECT_OK("date", -1, "UTC", "2000-01-02", "2000-01-02", &one);
     EXPECT_OK("date", -1, "UTC", "1999-12-31", "1999-12-31", &minus);
@@ -199,8 +199,7 @@ static void test_timestamp(void)
     /* Typmods round half away from zero, so before 2000 a half goes to the earlier second. */
     EXPECT_OK("timestamp", 0, "UTC", "2000-01-01 00:00:00.5", "2000-01-01 00:00:01", NULL);
     EXPECT_OK("timestamp", 0, "UTC", "1999-12-31 23:59:59.5", "1999-12-31 23:59:59", NULL);
-    EXPECT_OK("timestamp", 3, "UTC", "2024-01-01 10:00:00.1235", "2024-01-01 10:00:00.124",
-              NULL);
+    EXPECT_OK("timestamp", 3, "UTC", "2024-01-01 10:00:00.1235", "2024-01-01 10:00:00.124", NULL);
     EXPECT_BAD("timestamp", -1, "2024-02-30 10:00:00", "no such date");
     EXPECT_BAD("timestamp", -1, "2024-01-01 24:00:00.5", "no such time of day");
     EXPECT_BAD("timestamp", -1, "2024-01-01 12:00:00+16:00",
@@ -233,12 +232,11 @@ static void test_timestamptz(void)
     EXPECT_OK("timestamptz", -1, "+05:30", "2000-01-01 00:00:00-0100", "2000-01-01 01:00:00+00",
               NULL);
     EXPECT_OK("timestamptz", -1, "UTC", "9999-12-31 23:00:00-05", "10000-01-01 04:00:00+00", NULL);
-    EXPECT_OK("timestamptz", -1, "UTC", "0001-01-01 00:00:00+15:59",
-              "0001-12-31 08:01:00+00 BC", NULL);
+    EXPECT_OK("timestamptz", -1, "UTC", "0001-01-01 00:00:00+15:59", "0001-12-31 08:01:00+00 BC",
+              NULL);
     EXPECT_OK("timestamptz", -1, "UTC", "2024-03-10 12:00:00.123456789 +01",
               "2024-03-10 11:00:00.123457+00", NULL);
-    EXPECT_OK("timestamptz", 0, "+05:30", "1999-12-31 23:59:59.5", "1999-12-31 18:29:59+00",
-              NULL);
+    EXPECT_OK("timestamptz", 0, "+05:30", "1999-12-31 23:59:59.5", "1999-12-31 18:29:59+00", NULL);
     EXPECT_OK("timestamptz", -1, "UTC", "-infinity", "-infinity", &ninf);
     /* The server's work buffer: each field and its terminator, at most 153 bytes in all. */
     char s[200] = "2024-01-01 12:00:00.";
@@ -289,9 +287,14 @@ static void test_compare(void)
 {
     struct pgtype ts = type_of("timestamptz", -1), tm = type_of("time", -1),
                   d = type_of("date", -1);
-    const char *order[] = {"-infinity", "0001-01-01 00:00:00+05", "0001-01-01 00:00:00",
-                           "1999-12-31 23:59:59.999999", "2000-01-01 01:00:00+01:00",
-                           "2000-01-01 00:00:00.000001", "9999-12-31 23:59:59", "infinity"};
+    const char *order[] = {"-infinity",
+                           "0001-01-01 00:00:00+05",
+                           "0001-01-01 00:00:00",
+                           "1999-12-31 23:59:59.999999",
+                           "2000-01-01 01:00:00+01:00",
+                           "2000-01-01 00:00:00.000001",
+                           "9999-12-31 23:59:59",
+                           "infinity"};
     size_t n = sizeof(order) / sizeof(order[0]);
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < n; j++) {
@@ -300,7 +303,8 @@ static void test_compare(void)
             int c = pgtype_compare(&ts, &a, &b);
             CHECK_EQ_LONG((c > 0) - (c < 0), want);
         }
-    struct pgvalue e1 = parsed(&ts, "2000-01-01 01:00:00+01:00"), e2 = parsed(&ts, "2000-01-01 00:00Z");
+    struct pgvalue e1 = parsed(&ts, "2000-01-01 01:00:00+01:00"),
+                   e2 = parsed(&ts, "2000-01-01 00:00Z");
     CHECK_EQ_LONG(pgtype_compare(&ts, &e1, &e2), 0);
     struct pgvalue t1 = parsed(&tm, "23:59:59.999999"), t2 = parsed(&tm, "24:00:00");
     CHECK(pgtype_compare(&tm, &t1, &t2) < 0);
@@ -325,7 +329,10 @@ static void bench(void)
     for (int i = 0; i < NDISTINCT; i++)
         snprintf(values[i], sizeof(values[i]), "2024-%02d-%02d %02d:%02d:%02d%s", 1 + i % 12,
                  1 + i % 28, i % 24, i % 60, (i * 7) % 60,
-                 i % 4 == 0 ? ".123" : i % 4 == 1 ? "Z" : i % 4 == 2 ? "+05:30" : "");
+                 i % 4 == 0   ? ".123"
+                 : i % 4 == 1 ? "Z"
+                 : i % 4 == 2 ? "+05:30"
+                              : "");
     struct pgtype t = type_of("timestamptz", -1);
     struct pgtype_env env = {0};
     struct buf out;
