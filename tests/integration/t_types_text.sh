@@ -29,7 +29,7 @@ psql_q "CREATE TYPE t_mood AS ENUM ('sad', 'ok', 'happy', 'Happy Face', 'naïve'
         CREATE DOMAIN t_short AS varchar(10);" >/dev/null
 
 # The judges: what PostgreSQL's input function makes of a text (its output form), or NULL
-# when it refuses it. Input functions are called directly where SQL can name them; the domain
+# when it refuses it. (A COPY text equal to the raw text is judged once: same input, same value.) Input functions are called directly where SQL can name them; the domain
 # goes through a plpgsql assignment, which applies varchar(10)'s input rules and the domain.
 judge() { # NAME EXPRESSION-OF-x [DECLARE]
     psql_q "CREATE FUNCTION judge_$1(x text) RETURNS text LANGUAGE plpgsql AS \$f\$
@@ -54,11 +54,15 @@ expect_eq "judges know varchar(5), char(5), the domain and jsonb" "$(psql_q "SEL
 
 # compare NAME: counts for the loaded values vals_NAME and verdicts verd_NAME.
 compare() {
-    psql_q "WITH j AS (
-              SELECT v.id, s.verdict, judge_$1(v.v) AS pg,
-                     v.depth > 1000 AND s.copy LIKE '%nested deeper than 1000 levels%' AS stricter,
-                     CASE WHEN s.verdict = 'ok' THEN judge_$1(s.copy) END AS mine
-              FROM vals_$1 v FULL JOIN verd_$1 s USING (id))
+    psql_q "WITH p AS MATERIALIZED (
+              SELECT v.id, v.v, v.depth, s.verdict, s.copy, judge_$1(v.v) AS pg
+              FROM vals_$1 v FULL JOIN verd_$1 s USING (id)),
+            j AS (
+              SELECT verdict, pg,
+                     depth > 1000 AND copy LIKE '%nested deeper than 1000 levels%' AS stricter,
+                     CASE WHEN verdict <> 'ok' THEN NULL WHEN copy = v THEN pg
+                          ELSE judge_$1(copy) END AS mine
+              FROM p)
             SELECT count(*), count(*) FILTER (WHERE verdict = 'ok'),
                    count(*) FILTER (WHERE verdict = 'bad'),
                    count(*) FILTER (WHERE verdict = 'bad' AND pg IS NOT NULL AND stricter),
