@@ -143,19 +143,18 @@ static bool json_string(struct json_scan *js)
     size_t start = js->i, i = start + 1;
     size_t high_at = 0; /* where an unpaired high surrogate began (jsonb), or 0 */
     for (;;) {
+        size_t run = i;
+        while (i < js->n && s[i] >= 0x20 && s[i] != '"' && s[i] != '\\')
+            i++;
+        if (i > run && high_at)
+            return json_fail(js, "unpaired surrogate", high_at);
         if (i >= js->n)
             return json_fail(js, "string not closed", start);
         unsigned char c = s[i];
         if (c == '"')
             break;
-        if (c < 0x20)
+        if (c != '\\')
             return json_fail(js, "control character in a string", i);
-        if (c != '\\') {
-            if (high_at)
-                return json_fail(js, "unpaired surrogate", high_at);
-            i++;
-            continue;
-        }
         if (i + 1 >= js->n)
             return json_fail(js, "string not closed", start);
         unsigned char e = s[i + 1];
@@ -292,7 +291,7 @@ static bool json_word(struct json_scan *js)
  * loop over three states, never a recursion. */
 static bool json_document(struct json_scan *js)
 {
-    uint64_t objects[(PGTEXT_JSON_MAX_DEPTH + 63) / 64];
+    uint64_t objects[(PGTEXT_JSON_MAX_DEPTH + 63) / 64] = {0};
     size_t depth = 0;
     enum { WANT_VALUE, WANT_KEY, AFTER_VALUE } state = WANT_VALUE;
     for (;;) {
