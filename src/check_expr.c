@@ -1025,6 +1025,7 @@ static void cast_column(struct compiler *k, struct scalar *s, const struct cast_
 
 static void compile_scalar(struct compiler *k, const struct pnode *n, struct scalar *s)
 {
+    memset(s, 0, sizeof(*s));
     if (k->failed)
         return;
     switch (n->kind) {
