@@ -90,6 +90,8 @@ BEGIN
                        'idx_user_activity_event_time');
         RAISE NOTICE 'user_activity: dropped index idx_user_activity_event_time, a duplicate of % on (event_time)',
             idx[1];
+    ELSIF idx[1] <> 'idx_user_activity_event_time' THEN
+        RAISE NOTICE 'user_activity: kept its index % on (event_time); none added beside it', idx[1];
     END IF;
 END
 $$;
