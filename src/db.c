@@ -398,6 +398,16 @@ static long version_built_in(const char *comment_sql)
     return p ? strtol(p + strlen(comment_sql), NULL, 10) : 0;
 }
 
+long db_schema_version(void)
+{
+    return version_built_in(SCHEMA_COMMENT_SQL);
+}
+
+bool db_schema_marker_current(const char *marker)
+{
+    return marker_version(marker, SCHEMA_MARKER_PREFIX) == db_schema_version();
+}
+
 /* The ledger part of the script: from its heading to the end. */
 static const char *ledger_sql(void)
 {

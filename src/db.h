@@ -59,6 +59,11 @@ char *db_redact(const char *conninfo);
 /* The SQLSTATE of a result, or "" */
 const char *db_sqlstate(const PGresult *res);
 
+/* The ledger's version this binary writes in its marker ("sluice schema N"), and whether a marker
+ * read from the database (NULL: none) names it. */
+long db_schema_version(void);
+bool db_schema_marker_current(const char *marker);
+
 /* The advisory lock that serialises schema changes across starters (any constant). */
 #define DB_SCHEMA_LOCK_KEY 7262301
 

@@ -30,14 +30,10 @@
 static const struct {
     const char *name, *type;
 } error_columns[] = {
-    {"error_id", "BIGSERIAL"},
-    {"error_code", "TEXT"},
-    {"error_column", "TEXT"},
-    {"error_message", "TEXT"},
-    {"source_file", "TEXT"},
-    {"line_number", "BIGINT"},
-    {"raw_line", "TEXT"},
-    {"ingestion_time", "TIMESTAMP DEFAULT CURRENT_TIMESTAMP"},
+    {"error_id", "BIGSERIAL"}, {"error_code", "TEXT"},
+    {"error_column", "TEXT"},  {"error_message", "TEXT"},
+    {"source_file", "TEXT"},   {"line_number", "BIGINT"},
+    {"raw_line", "TEXT"},      {"ingestion_time", "TIMESTAMP DEFAULT CURRENT_TIMESTAMP"},
 };
 #define NERROR_COLUMNS (sizeof(error_columns) / sizeof(error_columns[0]))
 
@@ -49,16 +45,19 @@ static bool is_error_column(const char *name)
     return false;
 }
 
-/* The columns a table has: name and type name, in attnum order, dropped and generated ones left
- * out (a generated column cannot be written, so it has no dead-letter twin). */
-static PGresult *table_columns(PGconn *conn, const char *quoted, const char *what)
+/* The columns of the table whose catalog name is `table`: name and type name, in attnum order,
+ * dropped and generated ones left out (a generated column cannot be written, so it has no
+ * dead-letter twin). */
+static PGresult *table_columns(PGconn *conn, const char *table, const char *what)
 {
-    const char *p[] = {quoted};
-    PGresult *res = PQexecParams(conn,
-                                 "SELECT attname, atttypid::regtype::text FROM pg_attribute "
-                                 "WHERE attrelid = to_regclass($1) AND attnum > 0 "
-                                 "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
-                                 1, NULL, p, NULL, NULL, 0);
+    const char *p[] = {table};
+    PGresult *res =
+        PQexecParams(conn,
+                     "SELECT attname, atttypid::regtype::text FROM pg_attribute "
+                     "WHERE attrelid = " TABLE_NAME_OID_SQL(
+                         "1") " AND attnum > 0 "
+                              "AND NOT attisdropped AND attgenerated = '' ORDER BY attnum",
+                     1, NULL, p, NULL, NULL, 0);
     if (db_check(conn, res, PGRES_TUPLES_OK, what) != DB_OK) {
         PQclear(res);
         return NULL;
@@ -164,18 +163,22 @@ static bool upgrade_sql(PGconn *conn, struct buf *sql, const char *dlq, const PG
 
 /* What an existing dead-letter table has beyond its columns: a primary key, and an index whose
  * first two columns are (source_file, line_number), whatever its name. -1 after logging. */
-static int dlq_indexes(PGconn *conn, const char *quoted, bool *has_pkey, bool *has_source_index)
+static int dlq_indexes(PGconn *conn, const char *table, bool *has_pkey, bool *has_source_index)
 {
-    const char *p[] = {quoted};
+    const char *p[] = {table};
     PGresult *res = PQexecParams(
         conn,
-        "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = to_regclass($1) AND "
-        "indisprimary), EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = to_regclass($1) "
-        "AND i.indnatts >= 2 AND i.indpred IS NULL "
-        "AND i.indkey[0] = (SELECT attnum FROM pg_attribute WHERE attrelid = i.indrelid "
-        "AND attname = 'source_file' AND NOT attisdropped) "
-        "AND i.indkey[1] = (SELECT attnum FROM pg_attribute WHERE attrelid = i.indrelid "
-        "AND attname = 'line_number' AND NOT attisdropped))",
+        "SELECT EXISTS (SELECT 1 FROM pg_index WHERE indrelid = " TABLE_NAME_OID_SQL(
+            "1") " AND "
+                 "indisprimary), EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid "
+                 "= " TABLE_NAME_OID_SQL("1") " "
+                                              "AND i.indnatts >= 2 AND i.indpred IS NULL "
+                                              "AND i.indkey[0] = (SELECT attnum FROM pg_attribute "
+                                              "WHERE attrelid = i.indrelid "
+                                              "AND attname = 'source_file' AND NOT attisdropped) "
+                                              "AND i.indkey[1] = (SELECT attnum FROM pg_attribute "
+                                              "WHERE attrelid = i.indrelid "
+                                              "AND attname = 'line_number' AND NOT attisdropped))",
         1, NULL, p, NULL, NULL, 0);
     int rc = -1;
     if (db_check(conn, res, PGRES_TUPLES_OK, "reading the dead-letter table's indexes") == DB_OK) {
@@ -190,12 +193,12 @@ static int dlq_indexes(PGconn *conn, const char *quoted, bool *has_pkey, bool *h
 /* Under the schema lock, in one transaction: look again (another starter may have done it) and
  * make or complete the table. 0, or -1 after logging. */
 static int make_current(PGconn *conn, const char *target_q, const char *dlq_given,
-                        const char *dlq_q, const PGresult *tcols)
+                        const PGresult *tcols)
 {
     struct buf sql;
     buf_init(&sql);
     PGresult *have = NULL;
-    char err[512], *canon = NULL;
+    char err[512], *canon = NULL, *dlq_q = NULL;
     int rc = -1;
     if (db_exec(conn, "BEGIN", "BEGIN") != DB_OK)
         goto out;
@@ -208,17 +211,22 @@ static int make_current(PGconn *conn, const char *target_q, const char *dlq_give
         log_error("setup", "%s", err);
         goto out;
     }
+    if (!(dlq_q = table_name_quote(conn, found ? canon : dlq_given))) {
+        log_error("setup", "cannot quote '%s': %s", dlq_given, PQerrorMessage(conn));
+        goto out;
+    }
     int changes = 1;
     if (!found) {
         if (!create_sql(conn, &sql, dlq_q, tcols))
             goto out;
-        log_info("setup", "created dead-letter table %s for %s: one TEXT column per column of "
-                          "the target, and the error columns",
+        log_info("setup",
+                 "created dead-letter table %s for %s: one TEXT column per column of "
+                 "the target, and the error columns",
                  dlq_q, target_q);
     } else {
         bool has_pkey, has_index;
-        if (!(have = table_columns(conn, dlq_q, "reading the dead-letter table's columns")) ||
-            dlq_indexes(conn, dlq_q, &has_pkey, &has_index) < 0 ||
+        if (!(have = table_columns(conn, canon, "reading the dead-letter table's columns")) ||
+            dlq_indexes(conn, canon, &has_pkey, &has_index) < 0 ||
             !upgrade_sql(conn, &sql, dlq_q, tcols, have, has_pkey, has_index, &changes))
             goto out;
     }
@@ -231,15 +239,16 @@ out:
         PQclear(PQexec(conn, "ROLLBACK"));
     PQclear(have);
     free(canon);
+    free(dlq_q);
     buf_release(&sql);
     return rc;
 }
 
 /* True when an existing dead-letter table needs nothing: every target column is there as TEXT,
  * every error column is there (the text ones as TEXT), and the source index exists. */
-static int is_current(PGconn *conn, const char *dlq_q, const PGresult *tcols, bool *current)
+static int is_current(PGconn *conn, const char *dlq, const PGresult *tcols, bool *current)
 {
-    PGresult *have = table_columns(conn, dlq_q, "reading the dead-letter table's columns");
+    PGresult *have = table_columns(conn, dlq, "reading the dead-letter table's columns");
     if (!have)
         return -1;
     bool ok = true;
@@ -254,7 +263,7 @@ static int is_current(PGconn *conn, const char *dlq_q, const PGresult *tcols, bo
     }
     PQclear(have);
     bool has_pkey = false, has_index = false;
-    if (ok && dlq_indexes(conn, dlq_q, &has_pkey, &has_index) < 0)
+    if (ok && dlq_indexes(conn, dlq, &has_pkey, &has_index) < 0)
         return -1;
     *current = ok && has_index;
     return 0;
@@ -264,15 +273,14 @@ int dlq_table_ensure(PGconn *conn, const char *target, const char *dlq_given, ch
 {
     *canonical = NULL;
     char *target_q = table_name_quote(conn, target);
-    char *dlq_q = table_name_quote(conn, dlq_given);
     PGresult *tcols = NULL;
     char err[512];
     int rc = -1;
-    if (!target_q || !dlq_q) {
-        log_error("setup", "cannot quote the table names: %s", PQerrorMessage(conn));
+    if (!target_q) {
+        log_error("setup", "cannot quote '%s': %s", target, PQerrorMessage(conn));
         goto out;
     }
-    if (!(tcols = table_columns(conn, target_q, "reading the target table's columns")))
+    if (!(tcols = table_columns(conn, target, "reading the target table's columns")))
         goto out;
     for (int i = 0; i < PQntuples(tcols); i++)
         if (is_error_column(PQgetvalue(tcols, i, 0))) {
@@ -293,12 +301,12 @@ int dlq_table_ensure(PGconn *conn, const char *target, const char *dlq_given, ch
         goto out;
     }
     bool current = false;
-    if (found && is_current(conn, dlq_q, tcols, &current) < 0)
+    if (found && is_current(conn, *canonical, tcols, &current) < 0)
         goto out;
     if (!current) {
         free(*canonical);
         *canonical = NULL;
-        if (make_current(conn, target_q, dlq_given, dlq_q, tcols) < 0)
+        if (make_current(conn, target_q, dlq_given, tcols) < 0)
             goto out;
         if (table_name_resolve(conn, dlq_given, canonical, err, sizeof(err)) != 1) {
             log_error("setup", "%s", err);
@@ -313,6 +321,5 @@ out:
     }
     PQclear(tcols);
     free(target_q);
-    free(dlq_q);
     return rc;
 }

@@ -61,13 +61,16 @@ static const char *const grant_kind_names[] = {"DATABASE", "SCHEMA", "TABLE", "S
  * for one this pipeline does not use (no dead-letter table asked for, a schema already named). */
 struct grant_names {
     char *object[OBJ_COUNT];
+    char *oid[OBJ_COUNT]; /* what the check asks about: the oid, which needs no USAGE on a schema */
     char *role;
 };
 
 static void grant_names_release(struct grant_names *n)
 {
-    for (int i = 0; i < OBJ_COUNT; i++)
+    for (int i = 0; i < OBJ_COUNT; i++) {
         free(n->object[i]);
+        free(n->oid[i]);
+    }
     free(n->role);
     memset(n, 0, sizeof(*n));
 }
@@ -102,59 +105,66 @@ static void grants_format(struct buf *b, const bool *selected, const struct gran
     b->len--;
 }
 
-/* Read the names from the session and the catalog, quoted: the database, the current schema,
- * the ledger, the pipeline's tables (t: "schema.table" as the catalog names them; NULL members
- * are left out), the schemas they are in when those differ from the current one, the sequence
- * of the dead-letter table's error_id, and role (NULL: the session's). 0, or -1 after logging. */
+/* Read the names from the session and the catalog, quoted, and the objects' oids: the database,
+ * the current schema, the ledger, the pipeline's tables (t: "schema.table" as the catalog names
+ * them; NULL members are left out), the schemas they are in when those differ from the current
+ * one, the sequence behind the dead-letter table's error_id, and role (NULL: the session's).
+ * Only the catalog is read, so a role without USAGE on a schema learns what it lacks there.
+ * 0, or -1 after logging. */
 static int grant_names_init(PGconn *conn, const char *role, const struct grants_tables *t,
                             struct grant_names *n)
 {
     memset(n, 0, sizeof(*n));
-    const char *target = t ? t->target : NULL, *dlq = t ? t->dlq : NULL;
-    char *tq = target ? table_name_quote(conn, target) : NULL;
-    char *dq = dlq ? table_name_quote(conn, dlq) : NULL;
-    const char *p[] = {tq, dq, role};
-    /* format('%I'): the server quotes every name exactly as a statement needs it */
+    const char *p[] = {t ? t->target : NULL, t ? t->dlq : NULL, role};
+#define REL_NAME(x)                                                                               \
+    "(SELECT format('%I.%I', s.nspname, c.relname) FROM pg_class c JOIN pg_namespace s "          \
+    "ON s.oid = c.relnamespace WHERE c.oid = " x ")"
+#define REL_NSP(x) "(SELECT relnamespace FROM pg_class WHERE oid = " x ")"
     PGresult *res = PQexecParams(
         conn,
-        "SELECT format('%I', current_database()), format('%I', coalesce(current_schema(), "
-        "'public')), format('%I.ingest_files', n.nspname), "
-        "(SELECT format('%I.%I', s.nspname, c.relname) FROM pg_class c JOIN pg_namespace s "
-        "ON s.oid = c.relnamespace WHERE c.oid = to_regclass($1::text)), "
-        "(SELECT format('%I.%I', s.nspname, c.relname) FROM pg_class c JOIN pg_namespace s "
-        "ON s.oid = c.relnamespace WHERE c.oid = to_regclass($2::text)), "
-        "(SELECT format('%I', s.nspname) FROM pg_class c JOIN pg_namespace s "
-        "ON s.oid = c.relnamespace WHERE c.oid = to_regclass($1::text) "
-        "AND s.nspname <> current_schema()), "
-        "(SELECT format('%I', s.nspname) FROM pg_class c JOIN pg_namespace s "
-        "ON s.oid = c.relnamespace WHERE c.oid = to_regclass($2::text) "
-        "AND s.nspname <> current_schema() AND s.oid <> (SELECT relnamespace FROM pg_class "
-        "WHERE oid = to_regclass($1::text))), "
-        "(SELECT format('%I.%I', s.nspname, c.relname) FROM pg_class c JOIN pg_namespace s "
-        "ON s.oid = c.relnamespace WHERE c.oid = pg_get_serial_sequence($2::text, 'error_id')::regclass), "
-        "format('%I', coalesce($3::text, current_user)) "
-        "FROM pg_class l JOIN pg_namespace n ON n.oid = l.relnamespace "
-        "WHERE l.oid = to_regclass('ingest_files')",
+        "WITH o AS (SELECT to_regclass('ingest_files')::oid AS ledger, " TABLE_NAME_OID_SQL("1")
+        " AS target, " TABLE_NAME_OID_SQL("2") " AS dlq, (SELECT oid FROM pg_namespace "
+        "WHERE nspname = current_schema()) AS cur), "
+        "q AS (SELECT o.*, " REL_NSP("o.target") " AS tns, " REL_NSP("o.dlq") " AS dns, "
+        "(SELECT d.objid FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid "
+        "AND a.attnum = d.refobjsubid JOIN pg_class c ON c.oid = d.objid "
+        "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND d.refobjid = o.dlq AND a.attname = 'error_id' AND d.deptype IN ('a', 'i') "
+        "AND c.relkind = 'S' LIMIT 1) AS seq FROM o) "
+        "SELECT format('%I', current_database()), NULL, "
+        "format('%I', coalesce(current_schema(), 'public')), cur, "
+        "(SELECT format('%I', nspname) FROM pg_namespace WHERE oid = tns AND tns <> cur), "
+        "CASE WHEN tns <> cur THEN tns END, "
+        "(SELECT format('%I', nspname) FROM pg_namespace WHERE oid = dns AND dns <> cur "
+        "AND dns <> coalesce(tns, 0)), "
+        "CASE WHEN dns <> cur AND dns <> coalesce(tns, 0) THEN dns END, "
+        REL_NAME("ledger") ", ledger, " REL_NAME("target") ", target, " REL_NAME("dlq")
+        ", dlq, " REL_NAME("seq") ", seq, format('%I', coalesce($3::text, current_user)) FROM q",
         3, NULL, p, NULL, NULL, 0);
+#undef REL_NAME
+#undef REL_NSP
     int rc = -1;
     if (db_check(conn, res, PGRES_TUPLES_OK, "reading the names of the grants") != DB_OK)
         goto out;
-    if (PQntuples(res) != 1) {
+    if (PQgetisnull(res, 0, 9)) {
         log_error("db", "the ledger table ingest_files is missing");
         goto out;
     }
-    static const enum grant_object cols[] = {OBJ_DATABASE,      OBJ_SCHEMA,     OBJ_LEDGER,
-                                             OBJ_TARGET,        OBJ_DLQ,        OBJ_TARGET_SCHEMA,
-                                             OBJ_DLQ_SCHEMA,    OBJ_DLQ_SEQ};
-    for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++)
-        if (!PQgetisnull(res, 0, i))
-            n->object[cols[i]] = xstrdup(PQgetvalue(res, 0, i));
-    n->role = xstrdup(PQgetvalue(res, 0, 8));
+    /* the columns come in pairs, name and oid, in this order */
+    static const enum grant_object cols[] = {OBJ_DATABASE, OBJ_SCHEMA, OBJ_TARGET_SCHEMA,
+                                             OBJ_DLQ_SCHEMA, OBJ_LEDGER, OBJ_TARGET,
+                                             OBJ_DLQ,      OBJ_DLQ_SEQ};
+    for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
+        if (PQgetisnull(res, 0, 2 * i))
+            continue;
+        n->object[cols[i]] = xstrdup(PQgetvalue(res, 0, 2 * i));
+        if (!PQgetisnull(res, 0, 2 * i + 1))
+            n->oid[cols[i]] = xstrdup(PQgetvalue(res, 0, 2 * i + 1));
+    }
+    n->role = xstrdup(PQgetvalue(res, 0, 16));
     rc = 0;
 out:
     PQclear(res);
-    free(tq);
-    free(dq);
     return rc;
 }
 
@@ -194,26 +204,24 @@ int grants_check(PGconn *conn, unsigned need, const char *component,
     buf_printf(&sql, "SELECT true");
     for (size_t i = 0; i < NGRANTS; i++) {
         const struct grant *g = &grants[i];
-        asked[i] = (g->need & need) && n.object[g->object];
+        asked[i] = (g->need & need) && n.object[g->object] &&
+                   (g->kind == GRANT_DATABASE || n.oid[g->object]);
         if (!asked[i])
             continue;
         if (g->kind != GRANT_DATABASE)
-            params[np++] = n.object[g->object];
+            params[np++] = n.oid[g->object];
         switch (g->kind) {
         case GRANT_DATABASE:
             buf_printf(&sql, ", has_database_privilege(current_database(), '%s')", g->privilege);
             break;
-        case GRANT_SCHEMA: /* it takes the bare name; we hold the quoted one */
-            buf_printf(&sql,
-                       ", has_schema_privilege((SELECT oid FROM pg_namespace "
-                       "WHERE format('%%I', nspname) = $%d::text), '%s')",
-                       np, g->privilege);
+        case GRANT_SCHEMA:
+            buf_printf(&sql, ", has_schema_privilege($%d::oid, '%s')", np, g->privilege);
             break;
         case GRANT_TABLE:
-            buf_printf(&sql, ", has_table_privilege($%d::text, '%s')", np, g->privilege);
+            buf_printf(&sql, ", has_table_privilege($%d::oid, '%s')", np, g->privilege);
             break;
         case GRANT_SEQUENCE:
-            buf_printf(&sql, ", has_sequence_privilege($%d::text, '%s')", np, g->privilege);
+            buf_printf(&sql, ", has_sequence_privilege($%d::oid, '%s')", np, g->privilege);
             break;
         }
     }

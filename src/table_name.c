@@ -32,29 +32,38 @@ char *table_name_quote(PGconn *conn, const char *given)
     return out;
 }
 
-int table_name_resolve(PGconn *conn, const char *given, char **canonical, char *err,
-                       size_t errlen)
+int table_name_resolve(PGconn *conn, const char *given, char **canonical, char *err, size_t errlen)
 {
     *canonical = NULL;
     char *quoted = table_name_quote(conn, given);
     if (!quoted) {
-        snprintf(err, errlen, "cannot quote the table name '%s': %s", given,
-                 PQerrorMessage(conn));
+        snprintf(err, errlen, "cannot quote the table name '%s': %s", given, PQerrorMessage(conn));
         return -1;
     }
-    /* to_regclass: NULL for a missing table (or schema) instead of an error; only tables, views
-     * and partitioned tables can be loaded, which the caller checks by using them. */
-    const char *p[] = {quoted};
+    /* A qualified name is looked up by its parts in the catalog, which needs no privilege on
+     * the schema (to_regclass would fail for a role without USAGE there, before the grants
+     * check could name what it lacks); an unqualified one on the search_path. */
+    const char *dot = strchr(given, '.');
+    char *schema = NULL;
+    if (dot) {
+        schema = xmalloc((size_t)(dot - given) + 1);
+        memcpy(schema, given, (size_t)(dot - given));
+        schema[dot - given] = '\0';
+    }
+    const char *p[] = {dot ? schema : quoted, dot ? dot + 1 : NULL};
     PGresult *res = PQexecParams(conn,
-                                 "SELECT n.nspname || '.' || c.relname FROM pg_class c "
-                                 "JOIN pg_namespace n ON n.oid = c.relnamespace "
-                                 "WHERE c.oid = to_regclass($1)",
-                                 1, NULL, p, NULL, NULL, 0);
+                                 dot ? "SELECT n.nspname || '.' || c.relname FROM pg_class c "
+                                       "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                       "WHERE n.nspname = $1 AND c.relname = $2"
+                                     : "SELECT n.nspname || '.' || c.relname FROM pg_class c "
+                                       "JOIN pg_namespace n ON n.oid = c.relnamespace "
+                                       "WHERE c.oid = to_regclass($1)",
+                                 dot ? 2 : 1, NULL, p, NULL, NULL, 0);
+    free(schema);
     int rc = -1;
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
         const char *m = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
-        snprintf(err, errlen, "cannot look up table %s: %s", quoted,
-                 m ? m : PQerrorMessage(conn));
+        snprintf(err, errlen, "cannot look up table %s: %s", quoted, m ? m : PQerrorMessage(conn));
     } else if (PQntuples(res) == 1) {
         *canonical = xstrdup(PQgetvalue(res, 0, 0));
         rc = 1;
