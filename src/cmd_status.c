@@ -53,7 +53,7 @@ struct status {
     long dead_other; /* codes sluice does not know (rows from the original project) */
     bool no_schema;  /* no ingester has connected yet: nothing is loaded */
     char *table;     /* the target as the catalog names it (the ledger's key) */
-    char *dlq;       /* the dead-letter table, quoted for SQL */
+    char *dlq;       /* the dead-letter table, as the catalog names it */
 };
 
 /* A query with at most one parameter; NULL after printing the error. Caller clears. */
@@ -144,23 +144,20 @@ static int read_database(PGconn *conn, const struct config *c, struct status *st
         fprintf(stderr, "sluice status: %s\n", err);
         return -1;
     }
-    st->dlq = table_name_quote(conn, c->dlq_table);
-    if (!st->dlq) {
-        fprintf(stderr, "sluice status: cannot quote '%s': %s", c->dlq_table,
-                PQerrorMessage(conn));
+    char dlq_err[512];
+    int dlq_found = table_name_resolve(conn, c->dlq_table, &st->dlq, dlq_err, sizeof(dlq_err));
+    if (dlq_found < 0) {
+        fprintf(stderr, "sluice status: %s\n", dlq_err);
         return -1;
     }
-    const char *p = st->dlq;
-    PGresult *res = query(conn,
-                          "SELECT to_regclass('ingest_files') IS NULL OR to_regclass($1) IS NULL",
-                          p);
+    PGresult *res = query(conn, "SELECT to_regclass('ingest_files') IS NULL", NULL);
     if (!res)
         return -1;
-    st->no_schema = !found || strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    st->no_schema = !found || !dlq_found || strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     if (st->no_schema) {
         fprintf(stderr, "sluice status: %s: nothing loaded into it yet\n",
-                found ? "no sluice tables for it in this database" : err);
+                !found ? err : !dlq_found ? dlq_err : "no ledger in this database");
         return 0;
     }
     res = query(
@@ -188,9 +185,11 @@ static int read_database(PGconn *conn, const struct config *c, struct status *st
     st->rows_minute = num(res, 0, 7) / 60;
     st->rows_hour = num(res, 0, 8) / 3600;
     PQclear(res);
-    char *sql = xasprintf("SELECT error_code, count(*) FROM %s GROUP BY 1", st->dlq);
-    res = query(conn, sql, NULL);
+    char *dlq_q = table_name_quote(conn, st->dlq);
+    char *sql = xasprintf("SELECT error_code, count(*) FROM %s GROUP BY 1", dlq_q ? dlq_q : "");
+    res = dlq_q ? query(conn, sql, NULL) : NULL;
     free(sql);
+    free(dlq_q);
     if (!res)
         return -1;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -294,7 +293,7 @@ static void print_human(const struct status *st, const char *input_dir, double n
     }
     printf("  %-26s %.1f\n", "rows/s, last minute", st->rows_minute);
     printf("  %-26s %.1f\n", "rows/s, last hour", st->rows_hour);
-    printf("dead letters (%s)\n", st->dlq ? st->dlq : "none");
+    printf("dead letters (%s)\n", st->dlq ? st->dlq : "no such table");
     printf("  %-26s %ld\n", "total", st->dead_total);
     for (int c = REJECT_NONE + 1; c < REJECT_CODE_COUNT; c++)
         if (st->dead[c])

@@ -100,7 +100,7 @@ expect_eq "--table sales.orders: the hot folder's 14 files but its 3 are pending
     "$(jnum files_pending)" 11
 capture "${ST[@]}" --table sales.orders
 expect_match "the table names the ledger's table" "$OUT" "ledger (ingest_files) of sales.orders"
-expect_match "and the dead-letter table" "$OUT" 'dead letters ("sales"."orders_errors")'
+expect_match "and the dead-letter table" "$OUT" 'dead letters (sales.orders_errors)'
 capture "${ST[@]}" --json --table nosuch
 expect_eq "--table of a missing table: exit 0, nothing loaded" "$RC $(jnum done)" "0 0"
 expect_match "and it says so" "$ERR" 'table "nosuch" does not exist'
