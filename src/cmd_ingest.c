@@ -23,6 +23,7 @@ void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct i
         .input_dir = cfg->input_dir,
         .error_dir = cfg->error_dir,
         .checkpoint_dir = cfg->checkpoint_dir,
+        .table = cfg->table,
         .event_types = cfg->event_types,
         .max_row_bytes = (size_t)cfg->max_row_bytes,
         .max_file_bytes = (uint64_t)cfg->max_file_bytes,

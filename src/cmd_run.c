@@ -104,7 +104,8 @@ static void *archive_thread(void *arg)
         }
         long moved = 0;
         double min_age = rs->drain && rs->cfg->drain_archive ? 0 : rs->cfg->min_age;
-        if (archive_pass(conn, rs->cfg->input_dir, rs->cfg->archive_dir, min_age, &moved) == DB_OK)
+        if (archive_pass(conn, rs->cfg->table, rs->cfg->input_dir, rs->cfg->archive_dir, min_age,
+                         &moved) == DB_OK)
             rs->archived += moved;
         if (last)
             break;

@@ -400,6 +400,7 @@ static int worker_init(struct worker *w)
     batch_init(&w->batch, o->batch_bytes, w->max_files);
     w->retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
     struct loader_options lo = {
+        .table = o->table,
         .event_types = o->event_types,
         .max_row_bytes = o->max_row_bytes,
         .lock_timeout = o->lock_timeout,

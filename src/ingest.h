@@ -14,6 +14,7 @@ struct ingest_options {
     const char *input_dir;
     const char *error_dir;
     const char *checkpoint_dir;
+    const char *table; /* the target, "schema.table" as the catalog names it (after the setup) */
     const char *event_types;
     size_t max_row_bytes;
     uint64_t max_file_bytes; /* 0 = unlimited */

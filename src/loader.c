@@ -423,15 +423,15 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
 
     enum sink_result r = sink_exec(conn, "BEGIN", "BEGIN");
     if (r == SINK_OK)
-        r = ledger_claim(conn, b->lf, b->n);
+        r = ledger_claim(conn, l->o.table, b->lf, b->n);
     if (r != SINK_OK)
         return r;
     fault_point("claimed");
     decide(b);
     for (size_t i = 0; i < b->n; i++)
         if (b->files[i].action == BATCH_SKIP_BUSY) {
-            if ((r = ledger_free_stalled(conn, &l->stalls, b->lf, b->n, l->o.lock_timeout)) !=
-                SINK_OK)
+            if ((r = ledger_free_stalled(conn, l->o.table, &l->stalls, b->lf, b->n,
+                                         l->o.lock_timeout)) != SINK_OK)
                 return r;
             break;
         }
@@ -447,7 +447,7 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
     if (l->rej.len && (r = copy_dead_letters(l, conn, b)) != SINK_OK)
         return r;
     batch_to_ledger(b);
-    if ((r = ledger_advance(conn, b->lf, b->n)) != SINK_OK)
+    if ((r = ledger_advance(conn, l->o.table, b->lf, b->n)) != SINK_OK)
         return r;
     fault_point("before-commit");
     if ((r = sink_exec(conn, "COMMIT", "COMMIT")) != SINK_OK)

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 struct loader_options {
+    const char *table; /* the target, "schema.table" as the catalog names it: the ledger's key */
     const char *event_types;
     size_t max_row_bytes;
     double lock_timeout;
