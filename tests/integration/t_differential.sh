@@ -7,7 +7,7 @@
 #    casts plus our rules: required fields, lengths, ranges, formats, the event types).
 # Prints "differential: N rows, A accepted, R rejected, M mismatches".
 source "$(dirname "$0")/lib.sh"
-DUMP=$(dirname "$SLUICE_BIN")/test_differential_dump
+DUMP=$(dirname "$SLUICE_BIN")/dbtest_differential
 ROWS=${DIFF_ROWS:-70000}
 pg_start
 
