@@ -52,13 +52,16 @@ struct schema {
     size_t *order;  /* the bound columns in header order: the COPY column order */
     size_t norder;
     bool *check_on; /* per constraint: compiled and reading only columns the file has */
+    size_t *check_order; /* the constraints by the header position of the first column read */
     struct buf copy_columns;
 
     /* the row being judged */
     struct pgvalue *vals; /* per column */
+    bool *bad;            /* per column: its value did not parse (its constraints are skipped) */
     size_t *span_start;   /* per column: its COPY text within the row's line */
     size_t *span_len;
     size_t last_line;     /* where the last accepted row's line starts in copy_out */
+    bool v_clean;         /* every value of the row being judged parsed */
 };
 
 static const char *const reject_names[REJECT_CODE_COUNT] = {
@@ -157,9 +160,11 @@ struct schema *schema_new(const struct schema_options *o, char *err, size_t err_
     s->pos = xcalloc(n, sizeof(*s->pos));
     s->order = xcalloc(n, sizeof(*s->order));
     s->vals = xcalloc(n, sizeof(*s->vals));
+    s->bad = xcalloc(n, sizeof(*s->bad));
     s->span_start = xcalloc(n, sizeof(*s->span_start));
     s->span_len = xcalloc(n, sizeof(*s->span_len));
     s->check_on = xcalloc(t->nchecks ? t->nchecks : 1, sizeof(*s->check_on));
+    s->check_order = xcalloc(t->nchecks ? t->nchecks : 1, sizeof(*s->check_order));
     buf_init(&s->copy_columns);
 
     struct buf b;
@@ -187,6 +192,8 @@ void schema_free(struct schema *s)
     free(s->pos);
     free(s->order);
     free(s->vals);
+    free(s->bad);
+    free(s->check_order);
     free(s->span_start);
     free(s->span_len);
     free(s->check_on);
@@ -431,14 +438,28 @@ int schema_bind_header(struct schema *s, const struct csv_row *header, struct ve
     buf_append(&s->copy_columns, ")", 2); /* with the NUL */
     s->copy_columns.len--;
 
-    /* a constraint on a column the file lacks judges its default: the server's business */
+    /* A constraint on a column the file lacks judges its default: the server's business. The
+     * others run in the file's order (by the first column each reads), like the columns. */
+    size_t first_pos[t->nchecks ? t->nchecks : 1];
     for (size_t j = 0; j < t->nchecks; j++) {
         const struct check_expr *ce = t->checks[j].compiled;
         bool on = ce != NULL;
-        for (size_t c = 0; on && c < t->ncols; c++)
-            if (s->pos[c] == SIZE_MAX && check_uses(ce, c))
+        first_pos[j] = SIZE_MAX;
+        for (size_t c = 0; on && c < t->ncols; c++) {
+            if (!check_uses(ce, c))
+                continue;
+            if (s->pos[c] == SIZE_MAX)
                 on = false;
+            else if (s->pos[c] < first_pos[j])
+                first_pos[j] = s->pos[c];
+        }
         s->check_on[j] = on;
+        size_t k = j;
+        while (k > 0 && first_pos[s->check_order[k - 1]] > first_pos[j]) {
+            s->check_order[k] = s->check_order[k - 1];
+            k--;
+        }
+        s->check_order[k] = j;
     }
     s->header_fields = header->nfields;
     s->bound = true;
@@ -452,6 +473,17 @@ int schema_bind_header(struct schema *s, const struct csv_row *header, struct ve
 static const char *check_text(const char *def)
 {
     return strncmp(def, "CHECK ", 6) == 0 ? def + 6 : def;
+}
+
+/* Does the constraint read a column whose value did not parse? Only asked on bad rows. */
+static bool reads_bad(const struct schema *s, const struct check_expr *ce)
+{
+    if (s->v_clean)
+        return false;
+    for (size_t k = 0; k < s->norder; k++)
+        if (s->bad[s->order[k]] && check_uses(ce, s->order[k]))
+            return true;
+    return false;
 }
 
 bool schema_validate_row(struct schema *s, const struct csv_row *row, struct buf *copy_out,
@@ -499,6 +531,7 @@ bool schema_validate_row(struct schema *s, const struct csv_row *row, struct buf
         const char *f = row->fields[s->pos[c]];
         size_t n = row->lengths[s->pos[c]];
         struct pgvalue *val = &s->vals[c];
+        s->bad[c] = false;
         if (k)
             buf_putc(copy_out, '\t');
         size_t start = copy_out->len;
@@ -510,17 +543,24 @@ bool schema_validate_row(struct schema *s, const struct csv_row *row, struct buf
         } else {
             const char *e = pgtype_parse(&col->type, &s->env, f, n, copy_out, val, why,
                                          sizeof(why));
-            if (e)
-                msg_problem(&m, REJECT_BAD_VALUE, (long)c, "%s (got %s)", e,
-                            quote_value(&q, f, n));
+            if (e) {
+                s->bad[c] = true;
+                if (strstr(e, "(got "))
+                    msg_problem(&m, REJECT_BAD_VALUE, (long)c, "%s", e);
+                else
+                    msg_problem(&m, REJECT_BAD_VALUE, (long)c, "%s (got %s)", e,
+                                quote_value(&q, f, n));
+            }
         }
         s->span_start[c] = start - mark;
         s->span_len[c] = copy_out->len - start;
     }
-    if (v->code == REJECT_NONE) {
-        for (size_t j = 0; j < t->nchecks; j++) {
-            size_t at;
-            if (!s->check_on[j] || check_eval(t->checks[j].compiled, s->vals, &at))
+    s->v_clean = v->code == REJECT_NONE;
+    {
+        for (size_t i = 0; i < t->nchecks; i++) {
+            size_t j = s->check_order[i], at;
+            if (!s->check_on[j] || reads_bad(s, t->checks[j].compiled) ||
+                check_eval(t->checks[j].compiled, s->vals, &at))
                 continue;
             if (at < t->ncols && s->pos[at] != SIZE_MAX) {
                 size_t p = s->pos[at];

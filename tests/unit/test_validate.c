@@ -25,6 +25,14 @@
 enum { COL_EVENT_ID, COL_EVENT_TIME, COL_EVENT_TYPE, COL_PRODUCT_ID, COL_PRICE, COL_USER_ID,
        COL_SESSION_ID, COL_COUNT };
 
+/* How the seed table's constraints appear in messages. */
+#define ET_CHECK                                                                                   \
+    "user_activity_event_type_check (((event_type)::text = ANY ((ARRAY['view'::character "       \
+    "varying, 'purchase'::character varying])::text[])))"
+#define PRICE_CHECK "user_activity_price_check ((price > (0)::numeric))"
+#define PID_CHECK "user_activity_product_id_check ((product_id > 0))"
+#define UID_CHECK "user_activity_user_id_check ((user_id > 0))"
+
 static struct table_def seed_def;
 static bool seed_ready;
 
@@ -226,39 +234,52 @@ static void test_header_binding(void)
                                      &v),
                   0);
     CHECK_EQ_LONG(v.code, REJECT_NONE);
+    /* the COPY names the columns in the file's order */
+    CHECK_EQ_STR(schema_copy_columns(s), "(\"session_id\", \"price\", \"event_type\", \"user_id\", "
+                                         "\"event_time\", \"product_id\", \"event_id\")");
     EXPECT_OK(s, row_s(&r, 2, "hello,sess,12.5,,view,42,,2024-01-02T03:04:05,9,ev-1"),
-              "ev-1\t2024-01-02 03:04:05\tview\t9\t12.50\t42\tsess\n");
+              "sess\t12.50\tview\t42\t2024-01-02 03:04:05\t9\tev-1\n");
     /* checks run in the file's column order */
     EXPECT_REJECT(s, row_s(&r, 2, "hello,sess,0,,bogus,42,,2024-01-02T03:04:05,9,ev-1"),
                   REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got 0); event_type: 'bogus' is not one of view,purchase");
+                  "price: '0' violates " PRICE_CHECK "; event_type: 'bogus' violates " ET_CHECK);
     EXPECT_REJECT(s, row_s(&r, 2, "a,b,1"), REJECT_WRONG_COLUMN_COUNT, -1,
                   "expected 10 fields, got 3");
 
-    /* missing columns: all named */
-    CHECK_EQ_LONG(schema_bind_header(
-                      s, row_s(&t, 1, "event_id,event_time,event_type,product_id,user_id"), &v),
+    /* missing columns: the NOT NULL ones without a default are required, all named */
+    CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, "event_id,event_time,event_type,user_id"), &v),
                   -1);
     CHECK_EQ_LONG(v.code, REJECT_BAD_HEADER);
     CHECK_EQ_LONG(v.column, -1);
     CHECK_EQ_STR(v.message,
-                 "missing required column 'price'; missing required column 'session_id'");
+                 "missing required column 'product_id'; missing required column 'price'");
     /* a failed bind leaves no header bound */
     EXPECT_REJECT(s, row_s(&r, 2, "e1,2024-05-01 10:20:30,view,101,19.99,7,s1"), REJECT_BAD_HEADER,
                   -1, "no header bound");
+    /* a nullable column may be missing: it is left out of the COPY (NULL or its default) */
+    CHECK_EQ_LONG(
+        schema_bind_header(
+            s, row_s(&t, 1, "event_id,event_time,event_type,product_id,price,user_id"), &v),
+        0);
+    EXPECT_OK(s, row_s(&r, 2, "e1,2024-05-01 10:20:30,view,101,19.99,7"),
+              "e1\t2024-05-01 10:20:30\tview\t101\t19.99\t7\n");
 
     CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, HEADER ",price"), &v), -1);
     CHECK_EQ_STR(v.message, "duplicate column 'price' (fields 5 and 8)");
     CHECK_EQ_LONG(v.code, REJECT_BAD_HEADER);
 
-    /* exact bytes: case and surrounding spaces matter */
+    /* case does not matter when only one column matches; surrounding spaces do */
     CHECK_EQ_LONG(schema_bind_header(s,
                                      row_s(&t, 1,
-                                           "Event_id,event_time,event_type,product_id, price,"
+                                           "Event_ID,event_time,event_type,product_id, price,"
                                            "user_id,session_id"),
                                      &v),
                   -1);
-    CHECK_EQ_STR(v.message, "missing required column 'event_id'; missing required column 'price'");
+    CHECK_EQ_STR(v.message, "missing required column 'price'");
+    CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, "EVENT_ID,Event_Time,event_type,product_id,"
+                                                     "PRICE,user_id"),
+                                     &v),
+                  0);
 
     /* a BOM left on the first name is tolerated */
     CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, "\xef\xbb\xbf" HEADER), &v), 0);
@@ -328,33 +349,33 @@ static void test_text_columns(void)
     const char *id51 = "012345678901234567890123456789012345678901234567890";
     EXPECT_OK(s, with(&t, COL_EVENT_ID, id50), line_with(COL_EVENT_ID, id50));
     EXPECT_REJECT(s, with(&t, COL_EVENT_ID, id51), REJECT_BAD_VALUE, COL_EVENT_ID,
-                  "event_id: longer than 50 bytes (got 51)");
+                  "event_id: longer than 50 characters (got 51)");
     EXPECT_REJECT(s, with(&t, COL_EVENT_ID, ""), REJECT_MISSING_FIELD, COL_EVENT_ID,
                   "event_id: required value is empty");
     EXPECT_OK(s, with(&t, COL_EVENT_ID, "x"), line_with(COL_EVENT_ID, "x"));
-    /* 25 two-byte characters are 50 bytes: fine; 26 are 52 */
-    char u50[64] = "", u52[64] = "";
-    for (int i = 0; i < 25; i++)
+    /* lengths are in characters: 50 two-byte characters fit, 51 do not */
+    char u50[128] = "", u51[128] = "";
+    for (int i = 0; i < 50; i++)
         memcpy(u50 + 2 * i, "\xc3\xa9", 3);
-    memcpy(u52, u50, 50);
-    memcpy(u52 + 50, "\xc3\xa9", 3);
+    memcpy(u51, u50, 100);
+    memcpy(u51 + 100, "\xc3\xa9", 3);
     EXPECT_OK(s, with(&t, COL_EVENT_ID, u50), line_with(COL_EVENT_ID, u50));
-    EXPECT_REJECT(s, with(&t, COL_EVENT_ID, u52), REJECT_BAD_VALUE, COL_EVENT_ID,
-                  "event_id: longer than 50 bytes (got 52)");
+    EXPECT_REJECT(s, with(&t, COL_EVENT_ID, u51), REJECT_BAD_VALUE, COL_EVENT_ID,
+                  "event_id: longer than 50 characters (got 51)");
     EXPECT_OK(s, with(&t, COL_SESSION_ID, id50), line_with(COL_SESSION_ID, id50));
     EXPECT_REJECT(s, with(&t, COL_SESSION_ID, id51), REJECT_BAD_VALUE, COL_SESSION_ID,
-                  "session_id: longer than 50 bytes (got 51)");
+                  "session_id: longer than 50 characters (got 51)");
 
     /* event_type: exact, case-sensitive */
     EXPECT_OK(s, with(&t, COL_EVENT_TYPE, "purchase"), line_with(COL_EVENT_TYPE, "purchase"));
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "View"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'View' is not one of view,purchase");
+                  "event_type: 'View' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "unknown_event"), REJECT_RULE_VIOLATION,
-                  COL_EVENT_TYPE, "event_type: 'unknown_event' is not one of view,purchase");
+                  COL_EVENT_TYPE, "event_type: 'unknown_event' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "vie"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'vie' is not one of view,purchase");
+                  "event_type: 'vie' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "views"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'views' is not one of view,purchase");
+                  "event_type: 'views' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, ""), REJECT_MISSING_FIELD, COL_EVENT_TYPE,
                   "event_type: required value is empty");
     /* a long bad value is quoted cut at a character boundary */
@@ -364,8 +385,10 @@ static void test_text_columns(void)
     memset(longv + 62, 'b', 100);
     longv[162] = '\0';
     char want[300];
-    snprintf(want, sizeof(want), "event_type: '%.59s...' is not one of view,purchase", longv);
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, longv), REJECT_RULE_VIOLATION, COL_EVENT_TYPE, want);
+    snprintf(want, sizeof(want), "price: not a number (got '%.59s...')", longv);
+    EXPECT_REJECT(s, with(&t, COL_PRICE, longv), REJECT_BAD_VALUE, COL_PRICE, want);
+    EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, longv), REJECT_BAD_VALUE, COL_EVENT_TYPE,
+                  "event_type: longer than 20 characters (got 160)");
     schema_free(s);
 }
 
@@ -373,30 +396,30 @@ static void test_problem_order(void)
 {
     struct schema *s = bound_schema(HEADER);
     struct trow t;
-    /* the first problem in header order sets code and column; the message lists them all */
+    /* the first problem sets code and column: the values in header order, then the
+     * constraints (those on values that parsed) in header order; the message lists them all */
     EXPECT_REJECT(s, row_s(&t, 2, "e1,2024-05-01 10:20:30,unknown_event,101,-50.0,7,"),
                   REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'unknown_event' is not one of view,purchase; "
-                  "price: must be > 0 (got -50.0)");
+                  "event_type: 'unknown_event' violates " ET_CHECK "; "
+                  "price: '-50.0' violates " PRICE_CHECK);
     EXPECT_REJECT(s, row_s(&t, 2, ",2023-02-29 00:00:00,view,x,1.234,0,"), REJECT_MISSING_FIELD,
                   COL_EVENT_ID,
-                  "event_id: required value is empty; event_time: no such date or time (got "
-                  "'2023-02-29 00:00:00'); product_id: not an integer in 1..2147483647 (got "
-                  "'x'); price: more than 2 decimal places (got '1.234'); user_id: must be > 0 "
-                  "(got 0)");
-    EXPECT_REJECT(s, row_s(&t, 2, "e1,2024-05-01 10:20:30,view,0,,7,s"), REJECT_RULE_VIOLATION,
-                  COL_PRODUCT_ID,
-                  "product_id: must be > 0 (got 0); price: required value is empty");
+                  "event_id: required value is empty; event_time: no such date (got "
+                  "'2023-02-29 00:00:00'); product_id: not an integer (got 'x'); price: more "
+                  "than 2 decimal places (got '1.234'); user_id: '0' violates " UID_CHECK);
+    EXPECT_REJECT(s, row_s(&t, 2, "e1,2024-05-01 10:20:30,view,0,,7,s"), REJECT_MISSING_FIELD,
+                  COL_PRICE,
+                  "price: required value is empty; product_id: '0' violates " PID_CHECK);
     schema_free(s);
 
     /* the file's order, not the table's */
     s = bound_schema("price,event_type,user_id,product_id,event_time,event_id,session_id");
     EXPECT_REJECT(s, row_s(&t, 2, "-50.0,unknown_event,7,101,2024-05-01 10:20:30,e1,"),
                   REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got -50.0); "
-                  "event_type: 'unknown_event' is not one of view,purchase");
+                  "price: '-50.0' violates " PRICE_CHECK "; "
+                  "event_type: 'unknown_event' violates " ET_CHECK);
     EXPECT_OK(s, row_s(&t, 2, "3,purchase,7,101,2024-05-01 10:20:30,e1,"),
-              "e1\t2024-05-01 10:20:30\tpurchase\t101\t3.00\t7\t\\N\n");
+              "3.00\tpurchase\t7\t101\t2024-05-01 10:20:30\te1\t\\N\n");
     schema_free(s);
 
     /* a message too long for the verdict is cut with "..." and stays a whole string */
@@ -512,7 +535,7 @@ static void test_reject_lines(void)
     schema_encode_reject(s, r, &v, "events_1.csv", &b);
     CHECK_EQ_MEM(b.data, b.len,
                  "e9\t2024-05-01 10:20:30\tview\t101\t-50.0\t7\ts1\trule_violation\tprice\t"
-                 "price: must be > 0 (got -50.0)\tevents_1.csv\t12\t"
+                 "price: '-50.0' violates " PRICE_CHECK "\tevents_1.csv\t12\t"
                  "e9,2024-05-01 10:20:30,view,101,-50.0,7,s1\n");
 
     /* tabs, newlines and backslashes in fields, message and raw line are escaped */
@@ -522,7 +545,7 @@ static void test_reject_lines(void)
     schema_encode_reject(s, r, &v, "dir\\f\tile.csv", &b);
     CHECK_EQ_MEM(b.data, b.len,
                  "a\\tb\t2024-05-01 10:20:30\tvi\\\\ew\t1\t1\t1\tx\\ny\t"
-                 "rule_violation\tevent_type\tevent_type: 'vi\\\\ew' is not one of view,purchase\t"
+                 "rule_violation\tevent_type\tevent_type: 'vi\\\\ew' violates " ET_CHECK "\t"
                  "dir\\\\f\\tile.csv\t3\ta\\tb,2024-05-01 10:20:30,vi\\\\ew,1,1,1,x\\ny\n");
 
     /* invalid bytes: the field becomes \N, the raw line shows \xNN (as \\xNN in COPY text) */
@@ -567,13 +590,13 @@ static void test_reject_lines(void)
     CHECK_EQ_MEM(b.data, b.len,
                  "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tbad_header\t\\N\t"
                  "missing required column 'event_time'; missing required column 'event_type'; "
-                 "missing required column 'product_id'; missing required column 'user_id'; "
-                 "missing required column 'session_id'\th.csv\t1\tevent_id,price\n");
+                 "missing required column 'product_id'; missing required column 'user_id'"
+                 "\th.csv\t1\tevent_id,price\n");
     buf_reset(&b);
     struct verdict cv = {.code = REJECT_BAD_HEADER, .column = -1};
     snprintf(cv.message, sizeof(cv.message), "file '\xff\\x' is too big");
     struct csv_row empty = {.line = 1, .raw = ""};
-    schema_encode_reject(NULL, &empty, &cv, NULL, &b);
+    schema_encode_reject(s, &empty, &cv, NULL, &b); /* s has no header bound now */
     CHECK_EQ_MEM(b.data, b.len,
                  "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tbad_header\t\\N\t"
                  "file '\\\\xff\\\\x' is too big\t\\N\t1\t\n");
