@@ -2,14 +2,15 @@
 -- ledger that makes loading exactly-once. Idempotent: sluice runs it at every start, and it
 -- works by hand too:  psql -d ecommerce_db -f sql/postgres_setup.sql
 
--- Clean events. Same definition as the original.
+-- Clean events: the original's columns, with the seed's rules as the table's own constraints
+-- (sluice reads its whole contract from this definition, and the database enforces it too).
 CREATE TABLE IF NOT EXISTS user_activity (
     event_id    VARCHAR(50) PRIMARY KEY,
     event_time  TIMESTAMP NOT NULL,
-    event_type  VARCHAR(20),
-    product_id  INTEGER,
-    price       DECIMAL(10, 2),
-    user_id     INTEGER,
+    event_type  VARCHAR(20) NOT NULL CHECK (event_type IN ('view', 'purchase')),
+    product_id  INTEGER NOT NULL CHECK (product_id > 0),
+    price       DECIMAL(10, 2) NOT NULL CHECK (price > 0),
+    user_id     INTEGER NOT NULL CHECK (user_id > 0),
     session_id  VARCHAR(50)
 );
 CREATE INDEX IF NOT EXISTS idx_user_activity_event_time ON user_activity (event_time);
