@@ -22,12 +22,15 @@ BEGIN
         CREATE TABLE user_activity (
             event_id    VARCHAR(50) PRIMARY KEY,
             event_time  TIMESTAMP NOT NULL,
-            event_type  VARCHAR(20)
+            event_type  VARCHAR(20) NOT NULL
                         CONSTRAINT user_activity_event_type_check
                         CHECK (event_type IN ('view', 'purchase')),
-            product_id  INTEGER CONSTRAINT user_activity_product_id_check CHECK (product_id > 0),
-            price       DECIMAL(10, 2) CONSTRAINT user_activity_price_check CHECK (price > 0),
-            user_id     INTEGER CONSTRAINT user_activity_user_id_check CHECK (user_id > 0),
+            product_id  INTEGER NOT NULL
+                        CONSTRAINT user_activity_product_id_check CHECK (product_id > 0),
+            price       DECIMAL(10, 2) NOT NULL
+                        CONSTRAINT user_activity_price_check CHECK (price > 0),
+            user_id     INTEGER NOT NULL
+                        CONSTRAINT user_activity_user_id_check CHECK (user_id > 0),
             session_id  VARCHAR(50)
         );
         CREATE INDEX idx_user_activity_event_time ON user_activity (event_time);
@@ -67,6 +70,21 @@ BEGIN
         ELSE
             RAISE NOTICE 'user_activity: added CHECK constraint % (%) NOT VALID: % existing rows break it and are kept; new rows are checked',
                 rule.name, rule.expr, bad;
+        END IF;
+    END LOOP;
+
+    -- The seed's required fields are NOT NULL, where no old row is NULL there.
+    FOR rule IN SELECT * FROM unnest(ARRAY['event_type', 'product_id', 'price', 'user_id']) AS c(name)
+    LOOP
+        CONTINUE WHEN EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = t
+                              AND attname = rule.name AND attnotnull);
+        EXECUTE format('SELECT count(*) FROM %s WHERE %I IS NULL', t, rule.name) INTO bad;
+        IF bad = 0 THEN
+            EXECUTE format('ALTER TABLE %s ALTER COLUMN %I SET NOT NULL', t, rule.name);
+            RAISE NOTICE 'user_activity: % is now NOT NULL', rule.name;
+        ELSE
+            RAISE NOTICE 'user_activity: % stays nullable: % existing rows have no value',
+                rule.name, bad;
         END IF;
     END LOOP;
 
