@@ -1,25 +1,30 @@
 /*
- * loader.h - one batch, one transaction: claim the files, stream their valid rows into
- * user_activity and their dead letters into user_activity_errors, advance the ledger, commit.
+ * loader.h - one batch, one transaction: claim the files, stream their valid rows into the
+ * target table and their dead letters into its dead-letter table, advance the ledger, commit.
  */
 #ifndef SLUICE_LOADER_H
 #define SLUICE_LOADER_H
 
 #include "batch.h"
 #include "copy_sink.h"
+#include "table_def.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
 
 struct loader_options {
-    const char *event_types;
+    const struct table_def *table; /* the target's contract; outlives the loader */
+    const char *dlq_sql_name;      /* the dead-letter table, quoted for SQL */
+    struct pgtype_env env;
+    const char *column_map;
+    bool strict_columns;
     size_t max_row_bytes;
     double lock_timeout;
 };
 
 struct loader;
 
-/* NULL after logging when the options are unusable (a bad event type list). */
+/* NULL after logging when the options do not fit the table (a bad --column-map). */
 struct loader *loader_new(const struct loader_options *o);
 void loader_free(struct loader *l);
 
