@@ -131,7 +131,9 @@ CREATE TABLE IF NOT EXISTS user_activity_errors (
     source_file     TEXT,
     line_number     BIGINT,
     raw_line        TEXT,
-    ingestion_time  TIMESTAMP DEFAULT CURRENT_TIMESTAMP
+    ingestion_time  TIMESTAMP DEFAULT CURRENT_TIMESTAMP,
+    replay_count    INTEGER NOT NULL DEFAULT 0,
+    last_replayed_at TIMESTAMPTZ
 );
 -- Upgrade a table made by the original project: widen its typed columns to TEXT and add
 -- sluice's columns. Only columns that need it are touched, so a current table is left alone.
@@ -181,9 +183,20 @@ BEGIN
         CREATE INDEX idx_user_activity_errors_source
             ON user_activity_errors (source_file, line_number);
     END IF;
+    -- sluice replay: how often a dead letter was re-checked, and when last.
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = t AND attname = 'replay_count' AND NOT attisdropped) THEN
+        ALTER TABLE user_activity_errors ADD COLUMN replay_count INTEGER NOT NULL DEFAULT 0;
+        RAISE NOTICE 'user_activity_errors: added column replay_count';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute
+                   WHERE attrelid = t AND attname = 'last_replayed_at' AND NOT attisdropped) THEN
+        ALTER TABLE user_activity_errors ADD COLUMN last_replayed_at TIMESTAMPTZ;
+        RAISE NOTICE 'user_activity_errors: added column last_replayed_at';
+    END IF;
 END
 $$;
-COMMENT ON TABLE user_activity_errors IS 'sluice seed 2';
+COMMENT ON TABLE user_activity_errors IS 'sluice seed 3';
 
 -- sluice: the ledger. Everything above is the seed pipeline's (user_activity); sluice runs it only
 -- when --table is the default. Everything below is shared by every pipeline of this database.
@@ -208,6 +221,7 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     committed_at      TIMESTAMPTZ,
     archived_at       TIMESTAMPTZ,
     archived_as       TEXT,
+    header_line       TEXT,
     PRIMARY KEY (target_table, file_name, content_hash)
 );
 -- From schema 1 (one pipeline a database): every row it holds was loaded into user_activity.
@@ -242,9 +256,23 @@ BEGIN
         nrows, seed;
 END
 $$;
+-- From schema 2: each file's header line (line 1 as read, bytes that are not UTF-8 written \xNN),
+-- recorded with the file's first batch, so `sluice replay` can read a dead letter's raw_line
+-- under the header it came with. Files loaded before have none (NULL): their dead letters are
+-- not replayed.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ingest_files'::regclass
+                   AND attname = 'header_line' AND NOT attisdropped) THEN
+        ALTER TABLE ingest_files ADD COLUMN header_line TEXT;
+        RAISE NOTICE 'ledger ingest_files: added column header_line (NULL for the % files loaded before)',
+            (SELECT count(*) FROM ingest_files);
+    END IF;
+END
+$$;
 CREATE INDEX IF NOT EXISTS idx_ingest_files_to_archive
     ON ingest_files (target_table, file_name, content_hash)
     WHERE archived_at IS NULL AND status = 'done';
 
 -- sluice checks this marker at start and skips this part when the ledger is already current.
-COMMENT ON TABLE ingest_files IS 'sluice schema 2';
+COMMENT ON TABLE ingest_files IS 'sluice schema 3';

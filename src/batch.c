@@ -73,6 +73,8 @@ void batch_start_attempt(struct batch *b)
         b->lf[i] = &bf->lf; /* files may have moved when the array grew */
         bf->sent = bf->rejected = bf->duplicates = 0;
         bf->at_eof = false;
+        bf->header_at = 0;
+        bf->lf.header_line = NULL;
         bf->action = BATCH_LOAD;
         bf->end_offset = bf->end_line = 0;
     }

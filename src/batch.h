@@ -36,6 +36,7 @@ struct batch_file {
     uint64_t rejected;             /* dead letters written */
     uint64_t duplicates;           /* valid rows that turned out to be duplicates (staging) */
     bool at_eof;
+    size_t header_at; /* the loader: 1 + where this attempt put the header line, or 0 */
     char *quarantine_why; /* heap: the file is refused whole, with this reason, else NULL */
 };
 

@@ -177,8 +177,9 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
         return db_gave_up() ? -1 : 1; /* 1: stopped by a signal before connecting */
     struct db_tables t = {0};
     if (c->table) {
-        /* ingest, run and db setup load (or prepare) the table: its dead-letter table too */
-        bool loads = !db_need || (db_need & GRANTS_INGEST);
+        /* ingest, run, replay and db setup load (or prepare) the table: its dead-letter table
+         * too */
+        bool loads = !db_need || (db_need & (GRANTS_INGEST | GRANTS_REPLAY));
         if (db_tables_prepare(ctx->conn, c->table, loads ? c->dlq_table : NULL, loads, &t) < 0)
             return -1;
         /* From here on every part of the command names the tables as the catalog does. */

@@ -69,8 +69,9 @@ int cmd_archive(struct cmd_context *ctx);
 int cmd_run(struct cmd_context *ctx);
 int cmd_db(struct cmd_context *ctx);
 int cmd_status(struct cmd_context *ctx);
+int cmd_replay(struct cmd_context *ctx);
 extern const char cmd_generate_help[], cmd_ingest_help[], cmd_archive_help[], cmd_run_help[],
-    cmd_db_help[], cmd_status_help[];
+    cmd_db_help[], cmd_status_help[], cmd_replay_help[];
 
 /* The ingester's options from the configuration (cmd_ingest.c; `run` uses it too). */
 struct ingest_options;

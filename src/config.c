@@ -39,8 +39,9 @@ struct option_spec {
     const char *help;
 };
 
-#define ALL (CMD_GENERATE | CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS)
-#define DBCMDS (CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS)
+#define ALL (CMD_GENERATE | CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS | CMD_REPLAY)
+#define DBCMDS (CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS | CMD_REPLAY)
+#define CONTRACT (CMD_INGEST | CMD_RUN | CMD_REPLAY) /* what the contract is made of */
 #define F(field) offsetof(struct config, field)
 
 static const struct option_spec options[] = {
@@ -59,8 +60,8 @@ static const struct option_spec options[] = {
     {"pg-password-file", "FILE", "POSTGRES_PASSWORD_FILE", NULL, OPT_STR, F(pg_password_file),
      DBCMDS, 0, 0, 0, "read the password from FILE (first line); PGPASSFILE works too"},
     {"max-wait", "SECONDS", "DB_MAX_WAIT", NULL, OPT_DOUBLE, F(max_wait),
-     CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB, 0, 1e9, 0,
-     "exit 1 when PostgreSQL stays away this long (0 = never; --once: 300)"},
+     CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_REPLAY, 0, 1e9, 0,
+     "exit 1 when PostgreSQL stays away this long (0 = never; --once, replay: 300)"},
     {"ingest-role", "NAME", "SLUICE_INGEST_ROLE", "sluice_ingest", OPT_STR, F(ingest_role),
      CMD_DB | CMD_RUN, 0, 0, 0,
      "least-privilege role (db start makes it, db setup prints its GRANTs)"},
@@ -68,7 +69,8 @@ static const struct option_spec options[] = {
      "db start: also listen on these TCP addresses (scram-sha-256)"},
     {"data-dir", "DIR", "DATA_DIR", "data", OPT_STR, F(data_dir), ALL, 0, 0, 0,
      "base folder: DIR/input, temp, archive, checkpoints, error, pg"},
-    {"input-dir", "DIR", "INPUT_DIR", NULL, OPT_STR, F(input_dir), ALL & ~CMD_DB, 0, 0, 0,
+    {"input-dir", "DIR", "INPUT_DIR", NULL, OPT_STR, F(input_dir), ALL & ~(CMD_DB | CMD_REPLAY), 0,
+     0, 0,
      "hot folder (default DATA_DIR/input)"},
     {"temp-dir", "DIR", "TEMP_DIR", NULL, OPT_STR, F(temp_dir), CMD_GENERATE | CMD_RUN, 0, 0, 0,
      "generator's staging folder (default DATA_DIR/temp)"},
@@ -93,21 +95,21 @@ static const struct option_spec options[] = {
     {"once", NULL, NULL, NULL, OPT_BOOL, F(once), CMD_INGEST | CMD_ARCHIVE, 0, 0, 0,
      "process what is there (and what arrives meanwhile), then exit"},
     {"event-types", "LIST", "EVENT_TYPES", "view,purchase", OPT_STR, F(event_types),
-     CMD_INGEST | CMD_RUN, 0, 0, 0, "allowed event_type values, comma-separated"},
+     CONTRACT, 0, 0, 0, "allowed event_type values, comma-separated"},
     {"table", "NAME", "TARGET_TABLE", "user_activity", OPT_STR, F(table),
-     CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS, 0, 0, 0,
+     CMD_INGEST | CMD_ARCHIVE | CMD_RUN | CMD_DB | CMD_STATUS | CMD_REPLAY, 0, 0, 0,
      "target table ([schema.]name); its definition is the contract"},
     {"dlq-table", "NAME", "DLQ_TABLE", NULL, OPT_STR, F(dlq_table),
-     CMD_INGEST | CMD_RUN | CMD_DB | CMD_STATUS, 0, 0, 0,
+     CMD_INGEST | CMD_RUN | CMD_DB | CMD_STATUS | CMD_REPLAY, 0, 0, 0,
      "dead-letter table, made if missing (default TABLE_errors)"},
-    {"column-map", "CSV=COL,...", "COLUMN_MAP", NULL, OPT_STR, F(column_map), CMD_INGEST | CMD_RUN,
+    {"column-map", "CSV=COL,...", "COLUMN_MAP", NULL, OPT_STR, F(column_map), CONTRACT,
      0, 0, 0, "header names that differ from the table's column names"},
     {"strict-columns", NULL, NULL, NULL, OPT_BOOL, F(strict_columns),
-     CMD_INGEST | CMD_RUN, 0, 0, 0, "a header column the table lacks is a bad_header (default: ignored)"},
-    {"time-zone", "ZONE", "TIME_ZONE", "UTC", OPT_STR, F(time_zone), CMD_INGEST | CMD_RUN, 0, 0, 0,
+     CONTRACT, 0, 0, 0, "a header column the table lacks is a bad_header (default: ignored)"},
+    {"time-zone", "ZONE", "TIME_ZONE", "UTC", OPT_STR, F(time_zone), CONTRACT, 0, 0, 0,
      "zone of times written without an offset: UTC or +HH:MM"},
     {"max-row-bytes", "N", "MAX_ROW_BYTES", "1048576", OPT_LONG, F(max_row_bytes),
-     CMD_INGEST | CMD_RUN, 64, 128 << 20, 0,
+     CONTRACT, 64, 128 << 20, 0,
      "longest accepted row (at most 128 MiB); longer ones are dead letters"},
     {"max-file-bytes", "N", "MAX_FILE_BYTES", "0", OPT_LONG, F(max_file_bytes),
      CMD_INGEST | CMD_RUN, 0, 9e18, 0, "larger files are quarantined (0 = unlimited)"},
@@ -149,9 +151,24 @@ static const struct option_spec options[] = {
      "exit 1 when the oldest pending file is older than this (-1 = no check)"},
     {"fast", NULL, NULL, NULL, OPT_BOOL, F(fast), CMD_DB, 0, 0, 0,
      "fsync=off: a throwaway cluster for tests"},
+    {"code", "CODE,...", NULL, NULL, OPT_STR, F(codes), CMD_REPLAY, 0, 0, 0,
+     "only dead letters with these error codes"},
+    {"file", "NAME", NULL, NULL, OPT_STR, F(file), CMD_REPLAY, 0, 0, 0,
+     "only dead letters of this file (source_file)"},
+    {"since", "TIMESTAMP", NULL, NULL, OPT_STR, F(since), CMD_REPLAY, 0, 0, 0,
+     "only dead letters written at or after this time (ingestion_time)"},
+    {"until", "TIMESTAMP", NULL, NULL, OPT_STR, F(until), CMD_REPLAY, 0, 0, 0,
+     "only dead letters written before this time"},
+    {"where-raw", "PATTERN", NULL, NULL, OPT_STR, F(where_raw), CMD_REPLAY, 0, 0, 0,
+     "only dead letters whose raw_line is LIKE this pattern"},
+    {"dry-run", NULL, NULL, NULL, OPT_BOOL, F(dry_run), CMD_REPLAY, 0, 0, 0,
+     "say what would move and what would stay, change nothing"},
+    {"batch-rows", "N", NULL, "1000", OPT_LONG, F(batch_rows), CMD_REPLAY, 1, 1000000, 0,
+     "dead letters per transaction"},
 };
 
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))
+_Static_assert(NOPTIONS <= 64, "config.given has one bit per option");
 
 static void *field_ptr(struct config *cfg, const struct option_spec *o)
 {
@@ -342,7 +359,7 @@ static int read_password_file(struct config *cfg, const char *cmd_name)
 static int derive_settings(struct config *cfg, enum config_cmd cmd, const char *cmd_name)
 {
     if (!config_given(cfg, "max-wait"))
-        cfg->max_wait = cfg->once ? 300 : 0; /* a batch job never hangs forever */
+        cfg->max_wait = cfg->once || cmd == CMD_REPLAY ? 300 : 0; /* a job never hangs forever */
     if (cmd == CMD_RUN)
         cfg->create_dirs = true; /* run makes its whole data folder */
     if (cfg->table && !*cfg->table) {

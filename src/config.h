@@ -16,6 +16,7 @@ enum config_cmd {
     CMD_RUN = 1 << 3,
     CMD_DB = 1 << 4,
     CMD_STATUS = 1 << 5,
+    CMD_REPLAY = 1 << 6,
 };
 
 struct config {
@@ -75,6 +76,11 @@ struct config {
     /* status */
     bool json;
     double max_lag; /* seconds; < 0 = no check */
+
+    /* replay: which dead letters (NULL = any), and how */
+    char *codes, *file, *since, *until, *where_raw;
+    bool dry_run;
+    long batch_rows;
 };
 
 /* Parse argv (argv[0] is the subcommand name) for the subcommand `cmd` with help text `usage`.

@@ -44,9 +44,10 @@ void copy_text_escape(struct buf *out, const char *s, size_t n)
 
 static const char hex_digits[] = "0123456789abcdef";
 
-/* Works through the input in blocks so that a long line needs only a bounded reservation at a
- * time. */
-void copy_text_sanitized(struct buf *out, const char *s, size_t n)
+/* s[0..n) with NUL and bytes that are not strict UTF-8 written as the text \xNN, and with COPY's
+ * escapes when copy_escapes. Works through the input in blocks so that a long line needs only a
+ * bounded reservation at a time. */
+static void sanitize(struct buf *out, const char *s, size_t n, bool copy_escapes)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t i = 0;
@@ -58,7 +59,7 @@ void copy_text_sanitized(struct buf *out, const char *s, size_t n)
         while (i < end) {
             unsigned char c = p[i];
             if (c != 0 && c < 0x80) {
-                char e = escape_letter[c];
+                char e = copy_escapes ? escape_letter[c] : 0;
                 if (e) {
                     *d++ = '\\';
                     *d++ = e;
@@ -71,7 +72,8 @@ void copy_text_sanitized(struct buf *out, const char *s, size_t n)
             size_t k = utf8_seq_len(p + i, n - i);
             if (k == 0) {
                 *d++ = '\\';
-                *d++ = '\\';
+                if (copy_escapes)
+                    *d++ = '\\';
                 *d++ = 'x';
                 *d++ = hex_digits[c >> 4];
                 *d++ = hex_digits[c & 15];
@@ -84,4 +86,56 @@ void copy_text_sanitized(struct buf *out, const char *s, size_t n)
         }
         out->len += (size_t)(d - d0);
     }
+}
+
+void copy_text_sanitized(struct buf *out, const char *s, size_t n)
+{
+    sanitize(out, s, n, true);
+}
+
+void copy_text_bytes_encode(struct buf *out, const char *s, size_t n)
+{
+    sanitize(out, s, n, false);
+}
+
+static int hex_value(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool copy_text_bytes_decode(struct buf *out, const char *s, size_t n)
+{
+    size_t start = out->len;
+    bool decoded = false;
+    char *d = buf_reserve(out, n);
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+        if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' &&
+            (hi = hex_value(s[i + 2])) >= 0 && (lo = hex_value(s[i + 3])) >= 0 &&
+            (hi >= 8 || (hi == 0 && lo == 0))) {
+            *d++ = (char)(hi << 4 | lo);
+            i += 3;
+            decoded = true;
+        } else {
+            *d++ = s[i];
+        }
+    }
+    out->len += (size_t)(d - (out->data + out->len));
+    if (!decoded)
+        return false;
+    /* Bytes the encoder wrote were never strict UTF-8 in their place, so their decoding is
+     * not either; when it is, the \xNN were the row's own text and stay as they are. */
+    size_t len = out->len - start;
+    if (utf8_check(out->data + start, len) == len && !memchr(out->data + start, 0, len)) {
+        out->len = start;
+        buf_append(out, s, n);
+        return false;
+    }
+    return true;
 }

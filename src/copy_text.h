@@ -7,6 +7,8 @@
 
 #include "mem.h"
 
+#include <stdbool.h>
+
 #include <stddef.h>
 
 /* Write s[0..n) escaped for COPY text (backslash, tab, newline, CR) to dst, which has room for
@@ -19,5 +21,15 @@ void copy_text_escape(struct buf *out, const char *s, size_t n);
 /* Append s[0..n) for COPY text, with every byte that is NUL or not strict UTF-8 written as the
  * four characters \xNN, so that any input loads into a TEXT column. */
 void copy_text_sanitized(struct buf *out, const char *s, size_t n);
+
+/* What a dead letter's raw_line holds for the bytes s[0..n): NUL and bytes that are not strict
+ * UTF-8 written as the text \xNN, nothing else changed (no COPY escapes: for a parameter). */
+void copy_text_bytes_encode(struct buf *out, const char *s, size_t n);
+
+/* The bytes a text made by copy_text_bytes_encode stands for, appended to out: each \xNN
+ * (00, or 80 to ff) back to its byte. When that decoding would give strict UTF-8 without NUL,
+ * which the encoder never makes, the \xNN were written by a person and the text is kept as it
+ * is. True when bytes were decoded. */
+bool copy_text_bytes_decode(struct buf *out, const char *s, size_t n);
 
 #endif

@@ -4,8 +4,9 @@
  * A dead letter keeps a rejected row as it came: one TEXT column per column of the target (same
  * names, in the target's column order, dropped and generated columns left out), because bad data
  * has any length and any shape, plus where and why it was rejected: error_id BIGSERIAL PRIMARY
- * KEY, error_code, error_column, error_message, source_file, line_number BIGINT, raw_line and
- * ingestion_time, with an index on (source_file, line_number). A missing table is created. An
+ * KEY, error_code, error_column, error_message, source_file, line_number BIGINT, raw_line,
+ * ingestion_time, replay_count and last_replayed_at (what `sluice replay` did), with an
+ * index on (source_file, line_number). A missing table is created. An
  * existing one is completed, never rebuilt, and its rows are kept: a column the target gained is
  * added, a typed column (a table made by the original project, or by hand) is widened to TEXT, a
  * missing error column is added, and an index on (source_file, line_number) is made unless one
@@ -34,6 +35,8 @@ static const struct {
     {"error_column", "TEXT"},  {"error_message", "TEXT"},
     {"source_file", "TEXT"},   {"line_number", "BIGINT"},
     {"raw_line", "TEXT"},      {"ingestion_time", "TIMESTAMP DEFAULT CURRENT_TIMESTAMP"},
+    {"replay_count", "INTEGER NOT NULL DEFAULT 0"}, /* sluice replay: times re-checked */
+    {"last_replayed_at", "TIMESTAMPTZ"},
 };
 #define NERROR_COLUMNS (sizeof(error_columns) / sizeof(error_columns[0]))
 

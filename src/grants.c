@@ -40,17 +40,21 @@ static const struct grant {
     const char *privilege;
     unsigned need;
 } grants[] = {
-    {GRANT_DATABASE, OBJ_DATABASE, "CONNECT", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_DATABASE, OBJ_DATABASE, "TEMPORARY", GRANTS_INGEST}, /* the dedupe staging table */
-    {GRANT_SCHEMA, OBJ_SCHEMA, "USAGE", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_SCHEMA, OBJ_TARGET_SCHEMA, "USAGE", GRANTS_INGEST},
-    {GRANT_SCHEMA, OBJ_DLQ_SCHEMA, "USAGE", GRANTS_INGEST},
-    {GRANT_TABLE, OBJ_LEDGER, "SELECT", GRANTS_INGEST | GRANTS_ARCHIVE},
+    {GRANT_DATABASE, OBJ_DATABASE, "CONNECT", GRANTS_INGEST | GRANTS_ARCHIVE | GRANTS_REPLAY},
+    /* the staging tables: dedupe, replay */
+    {GRANT_DATABASE, OBJ_DATABASE, "TEMPORARY", GRANTS_INGEST | GRANTS_REPLAY},
+    {GRANT_SCHEMA, OBJ_SCHEMA, "USAGE", GRANTS_INGEST | GRANTS_ARCHIVE | GRANTS_REPLAY},
+    {GRANT_SCHEMA, OBJ_TARGET_SCHEMA, "USAGE", GRANTS_INGEST | GRANTS_REPLAY},
+    {GRANT_SCHEMA, OBJ_DLQ_SCHEMA, "USAGE", GRANTS_INGEST | GRANTS_REPLAY},
+    {GRANT_TABLE, OBJ_LEDGER, "SELECT", GRANTS_INGEST | GRANTS_ARCHIVE | GRANTS_REPLAY},
     {GRANT_TABLE, OBJ_LEDGER, "INSERT", GRANTS_INGEST},
     {GRANT_TABLE, OBJ_LEDGER, "UPDATE", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_TABLE, OBJ_TARGET, "SELECT", GRANTS_INGEST},
-    {GRANT_TABLE, OBJ_TARGET, "INSERT", GRANTS_INGEST},
+    {GRANT_TABLE, OBJ_TARGET, "SELECT", GRANTS_INGEST | GRANTS_REPLAY},
+    {GRANT_TABLE, OBJ_TARGET, "INSERT", GRANTS_INGEST | GRANTS_REPLAY},
     {GRANT_TABLE, OBJ_DLQ, "INSERT", GRANTS_INGEST},
+    {GRANT_TABLE, OBJ_DLQ, "SELECT", GRANTS_REPLAY},
+    {GRANT_TABLE, OBJ_DLQ, "UPDATE", GRANTS_REPLAY},
+    {GRANT_TABLE, OBJ_DLQ, "DELETE", GRANTS_REPLAY},
     {GRANT_SEQUENCE, OBJ_DLQ_SEQ, "USAGE", GRANTS_INGEST},
 };
 #define NGRANTS (sizeof(grants) / sizeof(grants[0]))
@@ -176,8 +180,9 @@ char *grants_sql(PGconn *conn, const char *role, const struct grants_tables *t)
         return NULL;
     }
     bool all[NGRANTS];
-    for (size_t i = 0; i < NGRANTS; i++)
-        all[i] = n.object[grants[i].object] != NULL;
+    for (size_t i = 0; i < NGRANTS; i++) /* the ingest role's: not replay's */
+        all[i] = n.object[grants[i].object] != NULL &&
+                 (grants[i].need & (GRANTS_INGEST | GRANTS_ARCHIVE));
     struct buf b;
     buf_init(&b);
     grants_format(&b, all, &n, "\n");

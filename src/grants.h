@@ -10,6 +10,7 @@
 enum grants_need {
     GRANTS_INGEST = 1 << 0,
     GRANTS_ARCHIVE = 1 << 1,
+    GRANTS_REPLAY = 1 << 2, /* an operator's command: never granted to the ingest role */
 };
 
 /* The pipeline's tables, "schema.table" as the catalog names them (db_tables_prepare); NULL

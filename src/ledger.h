@@ -35,6 +35,7 @@ struct ledger_file {
 
     const char *new_status; /* NULL: this batch does not advance the file */
     uint64_t new_offset, new_line, loaded, rejected;
+    const char *header_line; /* line 1 as text, read by this batch (recorded once), or NULL */
 };
 
 /* In one open transaction: take each file's advisory lock (held until the transaction ends),
@@ -44,7 +45,8 @@ enum sink_result ledger_claim(PGconn *conn, const char *table, struct ledger_fil
                               size_t n);
 
 /* Compare-and-set: advance every file with new_status set, but only where the ledger still
- * says 'loading' at the offset this batch started from. SINK_FATAL when any row had moved. */
+ * says 'loading' at the offset this batch started from. SINK_FATAL when any row had moved. A
+ * header_line is recorded where the ledger has none yet. */
 enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_file **files,
                                 size_t n);
 

@@ -50,6 +50,7 @@ struct loader {
     struct csv_reader *reader;
     char *chunk;
     struct buf copy, rej, key;
+    struct buf headers;      /* the header lines read in this attempt, for the ledger */
     struct idset *batch_ids; /* keys sent in this batch */
     struct buf open_cols;    /* the column list of the open COPY (empty when none is open) */
     bool copy_open;
@@ -181,6 +182,7 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->copy);
     buf_init(&l->rej);
     buf_init(&l->key);
+    buf_init(&l->headers);
     buf_init(&l->open_cols);
     l->batch_ids = idset_new();
     make_stage_sql(l);
@@ -197,6 +199,7 @@ void loader_free(struct loader *l)
     buf_release(&l->copy);
     buf_release(&l->rej);
     buf_release(&l->key);
+    buf_release(&l->headers);
     buf_release(&l->open_cols);
     idset_free(l->batch_ids);
     free(l->stage_create_sql);
@@ -407,6 +410,15 @@ static enum sink_result copy_for_layout(struct loader *l, PGconn *conn, struct b
     return SINK_OK;
 }
 
+/* The file's header line, as text (like a raw_line), for its ledger row: `sluice replay` reads a
+ * dead letter under it. */
+static void keep_header(struct loader *l, struct batch_file *bf, const struct csv_row *row)
+{
+    bf->header_at = l->headers.len + 1;
+    copy_text_bytes_encode(&l->headers, row->raw, row->raw_len);
+    buf_putc(&l->headers, '\0');
+}
+
 /* Stream one claimed file into the open COPY, from its committed offset until its end or until
  * the batch is full. */
 static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *b, size_t idx)
@@ -439,6 +451,7 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
         enum csv_next n;
         while ((n = csv_reader_next(l->reader, &row)) == CSV_ROW) {
             if (!header_bound) {
+                keep_header(l, bf, &row);
                 if (schema_bind_header(l->schema, &row, &v) < 0) {
                     reject_file(l, bf, &row, &v);
                     return SINK_OK;
@@ -546,6 +559,7 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
 {
     buf_reset(&l->copy);
     buf_reset(&l->rej);
+    buf_reset(&l->headers);
     idset_clear(l->batch_ids);
     batch_start_attempt(b);
     metrics_batch_begin();
@@ -576,6 +590,9 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
     if (l->rej.len && (r = copy_dead_letters(l, conn, b)) != SINK_OK)
         return r;
     batch_to_ledger(b);
+    for (size_t i = 0; i < b->n; i++)
+        if (b->files[i].header_at)
+            b->files[i].lf.header_line = l->headers.data + b->files[i].header_at - 1;
     if ((r = ledger_advance(conn, l->o.table->name, b->lf, b->n)) != SINK_OK)
         return r;
     fault_point("before-commit");

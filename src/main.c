@@ -31,6 +31,9 @@ static const struct cmd_def commands[] = {
      "start, stop, check or set up the embedded PostgreSQL cluster and the schema", cmd_db_help},
     {"status", cmd_status, CMD_STATUS, CMD_SETUP_LOGGING, 0, 0, false,
      "where the pipeline stands: pending, lag, rates, dead letters", cmd_status_help},
+    {"replay", cmd_replay, CMD_REPLAY, CMD_SETUP_LOGGING | CMD_SETUP_SIGNALS | CMD_SETUP_DB, 0,
+     GRANTS_REPLAY, false, "re-check dead letters against the current rules; move those that pass",
+     cmd_replay_help},
 };
 
 static void usage(FILE *out)

@@ -31,7 +31,7 @@ expect_match "the log says the dead-letter table was made" "$ERR" \
     'INFO  setup: created dead-letter table "sales"."Orders_errors" for "sales"."Orders"'
 expect_eq "one TEXT column per written column, in order, and the error columns" \
     "$(columns 'sales."Orders_errors"')" \
-    "error_id:bigint,id:text,Amount:text,note:text,error_code:text,error_column:text,error_message:text,source_file:text,line_number:bigint,raw_line:text,ingestion_time:timestamp without time zone"
+    "error_id:bigint,id:text,Amount:text,note:text,error_code:text,error_column:text,error_message:text,source_file:text,line_number:bigint,raw_line:text,ingestion_time:timestamp without time zone,replay_count:integer,last_replayed_at:timestamp with time zone"
 expect_eq "error_id is its primary key, and (source_file, line_number) is indexed" \
     "$(psql_q "SELECT string_agg(pg_get_indexdef(indexrelid), ' | ' ORDER BY indisprimary DESC)
                FROM pg_index WHERE indrelid = 'sales.\"Orders_errors\"'::regclass")" \
@@ -65,6 +65,7 @@ capture setup --table items
 expect_eq "db setup --table items with an old dead-letter table: exit 0" "$RC" 0
 for line in "column sku widened from character varying to TEXT" \
     "column n widened from integer to TEXT" "added column error_id" "added column raw_line" \
+    "added column replay_count" "added column last_replayed_at" \
     "column error_message widened from character varying to TEXT" \
     "added an index on (source_file, line_number)"; do
     expect_match "the log says: $line" "$ERR" "INFO  setup: dead-letter table \"public\".\"items_errors\": $line"

@@ -150,8 +150,12 @@ expect_eq "the ledger's key has the table" \
     "$(in_db earlier "SELECT pg_get_constraintdef(oid) FROM pg_constraint
                       WHERE conrelid = 'ingest_files'::regclass AND contype = 'p'")" \
     "PRIMARY KEY (target_table, file_name, content_hash)"
-expect_eq "the marker says schema 2" \
+expect_match "the log says the ledger gained header_line" "$ERR" \
+    "INFO  db: ledger ingest_files: added column header_line (NULL for the 2 files loaded before)"
+expect_eq "the rows kept have no header line" \
+    "$(in_db earlier "SELECT count(*) FILTER (WHERE header_line IS NULL) FROM ingest_files")" 2
+expect_eq "the marker says schema 3" \
     "$(in_db earlier "SELECT obj_description('ingest_files'::regclass, 'pg_class')")" \
-    "sluice schema 2"
+    "sluice schema 3"
 
 finish
