@@ -67,7 +67,7 @@ static const struct option_spec options[] = {
      "least-privilege role (db start makes it, db setup prints its GRANTs)"},
     {"pg-listen", "ADDRESSES", "PG_LISTEN", NULL, OPT_STR, F(pg_listen), CMD_DB, 0, 0, 0,
      "db start: also listen on these TCP addresses (scram-sha-256)"},
-    {"data-dir", "DIR", "DATA_DIR", "data", OPT_STR, F(data_dir), ALL, 0, 0, 0,
+    {"data-dir", "DIR", "DATA_DIR", "data", OPT_STR, F(data_dir), ALL & ~CMD_REPLAY, 0, 0, 0,
      "base folder: DIR/input, temp, archive, checkpoints, error, pg"},
     {"input-dir", "DIR", "INPUT_DIR", NULL, OPT_STR, F(input_dir), ALL & ~(CMD_DB | CMD_REPLAY), 0,
      0, 0,

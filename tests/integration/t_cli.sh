@@ -15,7 +15,7 @@ capture "$SLUICE_BIN" frobnicate
 expect_eq "an unknown command exits 2" "$RC" 2
 expect_match "and points at --help" "$ERR" "Try 'sluice --help'"
 
-for cmd in generate ingest archive run db; do
+for cmd in generate ingest archive run db replay; do
     capture "$SLUICE_BIN" "$cmd" --help
     expect_eq "$cmd --help exits 0" "$RC" 0
     expect_match "$cmd --help shows the usage" "$OUT" "Usage: sluice $cmd"
