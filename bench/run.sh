@@ -4,6 +4,8 @@
 # hand-edited).
 #
 #   ROWS=1000000 FILES=500 ROUNDS=3 LATENCY_SECONDS=30 LATENCY_RATE=10000 make bench
+#   RATE_STEPS="50000 100000 150000 200000 300000 400000" RATE_FILE_ROWS=1000 RATE_SECONDS=60
+#   (the sustained-rate steps; RATE_SECONDS defaults to twice LATENCY_SECONDS, RATE_STEPS= skips)
 #
 # Every contender loads the same rows into the same table (sql/postgres_setup.sql: varchar
 # primary key and the event_time index), truncated before each run, on one throwaway cluster
@@ -29,6 +31,9 @@ FILES=${FILES:-500}
 ROUNDS=${ROUNDS:-3}
 LATENCY_SECONDS=${LATENCY_SECONDS:-30}
 LATENCY_RATE=${LATENCY_RATE:-10000}
+RATE_STEPS=${RATE_STEPS-50000 100000 150000 200000 300000 400000} # empty: no sustained-rate steps
+RATE_SECONDS=${RATE_SECONDS:-$((2 * LATENCY_SECONDS))}
+RATE_FILE_ROWS=${RATE_FILE_ROWS:-1000}
 OUT=${BENCH_OUT:-BENCHMARKS.md}
 
 work=$(cd "$(mktemp -d "${TMPDIR:-/tmp}/sluice-bench.XXXXXX")" && pwd -P)
@@ -165,6 +170,62 @@ lat=$(q "WITH l AS (SELECT extract(epoch FROM committed_at - file_mtime) * 1000 
 read -r p50 p99 pmax lfiles <<<"$lat"
 lat_rss=$(tail -n 1 "$work/lat.rss")
 
+# Highest sustained rate: the generator at each rate of RATE_STEPS (events/s, in RATE_FILE_ROWS-row
+# files) for RATE_SECONDS while ingest runs, from a truncated table, stepping up until a step
+# fails. A step holds when the generator kept at least 95% of its pace (else the step says so and
+# measures nothing about sluice), every file was committed by 10 s after the last one landed, and
+# p99 of file landed -> committed is at most 1 s.
+sustained=0
+sustained_last=""
+rate_rss=0
+: >"$work/rate.steps"
+for rate in $RATE_STEPS; do
+    echo "bench: sustained rate, $rate events/s for ${RATE_SECONDS}s" >&2
+    truncate_all
+    rm -rf "$work/ck" "$work/rate"
+    mkdir -p "$work/rate"
+    /usr/bin/time -f '%M' -o "$work/rate.rss" "$SLUICE" ingest --db "$db" --input-dir "$work/rate" \
+        --checkpoint-dir "$work/ck" --error-dir "$work/err" --log-level warn &
+    ing=$!
+    sleep 1
+    rate_files=$(((RATE_SECONDS * rate + RATE_FILE_ROWS - 1) / RATE_FILE_ROWS))
+    t0=$(date +%s%N)
+    "$SLUICE" generate --input-dir "$work/rate" --temp-dir "$work/tmp" --files "$rate_files" \
+        --rows-per-file "$RATE_FILE_ROWS" --rate "$rate" --log-level warn
+    paced=$(awk -v n=$((rate_files * RATE_FILE_ROWS)) -v ns=$(($(date +%s%N) - t0)) \
+        'BEGIN { printf "%.0f", n / (ns / 1e9) }')
+    drain_end=$(($(date +%s) + 10))
+    while (($(q "SELECT count(*) FROM ingest_files WHERE status = 'done'") < rate_files)) &&
+        (($(date +%s) < drain_end)); do
+        sleep 0.2
+    done
+    pkill -TERM -P "$ing"
+    wait "$ing" || true
+    rss=$(tail -n 1 "$work/rate.rss")
+    ((rss > rate_rss)) && rate_rss=$rss
+    read -r rdone rp50 rp99 rmax <<<"$(q "WITH l AS (SELECT extract(epoch FROM committed_at - file_mtime) * 1000 AS ms
+            FROM ingest_files WHERE status = 'done')
+        SELECT count(*) || ' ' || coalesce(round(percentile_cont(0.5) WITHIN GROUP (ORDER BY ms)::numeric, 1), 0) || ' ' ||
+               coalesce(round(percentile_cont(0.99) WITHIN GROUP (ORDER BY ms)::numeric, 1), 0) || ' ' ||
+               coalesce(round(max(ms)::numeric, 1), 0) FROM l")"
+    if awk -v p="$paced" -v r="$rate" 'BEGIN { exit !(p < 0.95 * r) }'; then
+        verdict="the generator fell behind: not a measure of sluice"
+    elif ((rdone < rate_files)); then
+        verdict="fell behind: $((rate_files - rdone)) files not committed 10 s after the last landed"
+    elif awk -v p="$rp99" 'BEGIN { exit !(p > 1000) }'; then
+        verdict="p99 over 1 s"
+    else
+        verdict="held"
+    fi
+    echo "| $rate | $paced | $rdone of $rate_files | $rp50 | $rp99 | $rmax | $verdict |" >>"$work/rate.steps"
+    echo "bench: $rate events/s: $verdict (p99 $rp99 ms)" >&2
+    rm -rf "$work/rate"
+    sustained_last=$verdict
+    [ "$verdict" = held ] || break
+    sustained=$rate
+done
+truncate_all
+
 # spread NAME: "min-max" seconds over the rounds.
 spread() {
     awk -v n="$1" '$1 == n { if (lo == "" || $2 < lo) lo = $2; if ($2 > hi) hi = $2 }
@@ -181,6 +242,7 @@ bad_cost=$(awk -v a="$(median sluice_bad5 2)" -v b="$(median sluice 2)" 'BEGIN {
 # Peak RSS over every sluice run (not the median): the target is a bound.
 max_rss_kb=$(awk '$1 ~ /^sluice/ && $3 > m { m = $3 } END { print m + 0 }' "$work/results")
 ((lat_rss > max_rss_kb)) && max_rss_kb=$lat_rss
+((rate_rss > max_rss_kb)) && max_rss_kb=$rate_rss
 # Client CPU (user + system) of the clean 500-file run, scaled to 1,000,000 rows.
 cpu_per_m=$(awk -v c="$(median sluice 4)" -v n="$ROWS" 'BEGIN { printf "%.2f", c * 1000000 / n }')
 # target LABEL VALUE OP LIMIT UNIT: one row of the targets table; OP is <= or >=.
@@ -234,6 +296,15 @@ target() {
     echo "- dead-letter path (5% invalid rows): $(awk -v c="$bad_cost" 'BEGIN { if (c > 0) printf "%.1f%% less throughput than", c; else printf "no loss against (%.1f%% faster, within the noise)", -c }') clean rows ($(median sluice_bad5 2) s against $(median sluice 2) s)."
     echo "- latency, file written to rows committed (\`ingest_files.committed_at - file_mtime\`), at $LATENCY_RATE events/s in 100-row files for ${LATENCY_SECONDS}s ($lfiles of $lat_files files committed): p50 $p50 ms, p99 $p99 ms, max $pmax ms; ingester peak RSS $(awk -v k="$lat_rss" 'BEGIN { printf "%.1f", k / 1024 }') MB."
     echo "- generator, unpaced (files written, fsynced and renamed): $gen_rate events/s."
+    echo "- peak RSS counts every sluice run above, the latency run and the sustained-rate steps."
+    if [ -n "$RATE_STEPS" ]; then
+        echo
+        echo "Sustained rate: the generator at each rate for ${RATE_SECONDS}s in $RATE_FILE_ROWS-row files while \`sluice ingest\` runs (unix socket, table truncated before each step), stepping up until a step fails; a step holds when the generator kept at least 95% of its pace, every file was committed by 10 s after the last one landed and p99 of file landed -> committed (\`committed_at - file_mtime\`) is at most 1 s."
+        echo
+        echo "| events/s asked | generator achieved | files committed | p50 ms | p99 ms | max ms | step |"
+        echo "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"
+        cat "$work/rate.steps"
+    fi
     echo
     echo "## Targets (issue 5)"
     echo
@@ -265,6 +336,13 @@ target() {
     target "client CPU per 1,000,000 rows ($FILES files, clean)" "$cpu_per_m" "<=" 0.5 " s"
     target "peak RSS, any sluice run" "$(awk -v k="$max_rss_kb" 'BEGIN { printf "%.1f", k / 1024 }')" "<=" 64 " MB"
     target "wide table: sluice / one \\copy, $FILES files" "$(ratio sluice_wide copy_wide)" "<=" 0.80 ""
+    if [ -n "$RATE_STEPS" ]; then
+        floor=""
+        [ "$sustained_last" = held ] && floor=" (every step held: a floor)"
+        case $sustained_last in the\ generator*) floor=" (stopped by the generator, not by sluice: a floor)" ;; esac
+        target "highest sustained rate, p99 landed -> committed <= 1 s for ${RATE_SECONDS}s$floor" \
+            "$sustained" ">=" 150000 " events/s"
+    fi
     for part in bench/PROFILE.md bench/SCALEOUT.md; do # written by hand, kept verbatim
         if [ -f "$part" ]; then
             echo
