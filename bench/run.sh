@@ -83,19 +83,21 @@ gen_t0=$(date +%s%N)
 gen_rate=$(awk -v n="$ROWS" -v ns=$(($(date +%s%N) - gen_t0)) 'BEGIN { printf "%.0f", n / (ns / 1e9) }')
 rm -rf "$work/genspeed"
 
-# timed NAME CMD...: run CMD under /usr/bin/time; append "NAME seconds rss_kb cpu_s" to results.
+# timed NAME CMD...: run CMD under /usr/bin/time; append "NAME seconds rss_kb cpu_s rows_loaded"
+# to results (rows in both tables after the run).
 timed() {
     local name=$1
     shift
     truncate_all
     q "CHECKPOINT"
-    local t0 t1 rss cpu
+    local t0 t1 rss cpu loaded
     t0=$(date +%s%N)
     read -r rss cpu < <(/usr/bin/time -f '%M %U %S' "$@" 2>&1 >/dev/null | tail -n 1 |
         awk '{ printf "%d %.2f\n", $1, $2 + $3 }')
     t1=$(date +%s%N)
-    echo "$name $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e9 }') $rss $cpu" >>"$work/results"
-    echo "bench: $name $(tail -n 1 "$work/results" | cut -d' ' -f2) s, loaded $(q "SELECT count(*) FROM user_activity") + $(q "SELECT count(*) FROM wide") wide" >&2
+    loaded=$(q "SELECT (SELECT count(*) FROM user_activity) + (SELECT count(*) FROM wide)")
+    echo "$name $(awk -v ns=$((t1 - t0)) 'BEGIN { printf "%.3f", ns / 1e9 }') $rss $cpu $loaded" >>"$work/results"
+    echo "bench: $name $(tail -n 1 "$work/results" | cut -d' ' -f2) s, loaded $loaded" >&2
 }
 truncate_all() { # wide_errors exists once sluice has made it
     q "TRUNCATE user_activity, user_activity_errors, ingest_files, wide"
@@ -297,6 +299,9 @@ target() {
     echo "- latency, file written to rows committed (\`ingest_files.committed_at - file_mtime\`), at $LATENCY_RATE events/s in 100-row files for ${LATENCY_SECONDS}s ($lfiles of $lat_files files committed): p50 $p50 ms, p99 $p99 ms, max $pmax ms; ingester peak RSS $(awk -v k="$lat_rss" 'BEGIN { printf "%.1f", k / 1024 }') MB."
     echo "- generator, unpaced (files written, fsynced and renamed): $gen_rate events/s."
     echo "- peak RSS counts every sluice run above, the latency run and the sustained-rate steps."
+    echo "- rows loaded, fewest over the rounds: $(for n in copy copy_tcp copy_wide sluice sluice_tcp sluice_single sluice_single_tcp sluice_wide sluice_bad5; do
+        awk -v n="$n" '$1 == n && (m == "" || $5 < m) { m = $5 } END { printf "%s %s, ", n, m }' "$work/results"
+    done | sed 's/, $//') (of $ROWS each; in the 5% invalid run the rest are dead letters)."
     if [ -n "$RATE_STEPS" ]; then
         echo
         echo "Sustained rate: the generator at each rate for ${RATE_SECONDS}s in $RATE_FILE_ROWS-row files while \`sluice ingest\` runs (unix socket, table truncated before each step), stepping up until a step fails; a step holds when the generator kept at least 95% of its pace, every file was committed by 10 s after the last one landed and p99 of file landed -> committed (\`committed_at - file_mtime\`) is at most 1 s."
