@@ -16,6 +16,12 @@
  * where duplicates are routed to the dead letters in SQL; the next batches stay on that path
  * (duplicates come in runs) until one has none.
  *
+ * A row the server refuses for its data (a CHECK or a foreign key sluice does not check, a
+ * trigger that raises: SINK_REJECTED) fails the COPY too: the caller rolls back and calls again
+ * in careful mode, where the valid rows go in groups under savepoints and the refused ones are
+ * bisected out to db_rejected dead letters (row_bisect.c), in the same transaction. Careful
+ * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal.
+ *
  * Memory is bounded: the reader holds at most one row plus one read chunk, COPY data is sent
  * every COPY_FLUSH_BYTES, and the batch closes early when its dead letters reach
  * BATCH_REJECT_CAP_BYTES. A COPY that cannot be finished is ended explicitly with a reason.
@@ -30,6 +36,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "row_bisect.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -42,6 +49,7 @@
 #define READ_CHUNK_BYTES ((size_t)256 * 1024)
 #define COPY_FLUSH_BYTES ((size_t)1024 * 1024)
 #define STAGING_STICKY_BATCHES 16
+#define CAREFUL_STICKY_BATCHES 16
 
 struct loader {
     struct loader_options o;
@@ -53,6 +61,12 @@ struct loader {
     bool staging;
     unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
     struct ledger_stalls stalls; /* samples of the sessions holding files we want */
+    struct row_bisect *bisect;   /* careful mode: groups of rows under savepoints */
+    struct csv_reader *reparse;  /* careful mode: a refused row's fields, read again */
+    struct batch *b;             /* the batch being run, for the refusals */
+    bool careful;
+    unsigned careful_batches; /* careful batches left before the direct path is tried again */
+    uint64_t refused;         /* rows refused by the server in this attempt */
 };
 
 static const char *const copy_main_sql =
@@ -61,6 +75,8 @@ static const char *const copy_main_sql =
 static const char *const copy_stage_sql =
     "COPY sluice_stage (file_idx, line, event_id, event_time, event_type, product_id, price, "
     "user_id, session_id, raw_line) FROM STDIN";
+
+static void refused_row(void *ctx, const struct row_bisect_refusal *r);
 
 struct loader *loader_new(const struct loader_options *o)
 {
@@ -77,6 +93,8 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->copy);
     buf_init(&l->rej);
     l->batch_ids = idset_new();
+    l->reparse = csv_reader_new(o->max_row_bytes);
+    l->bisect = row_bisect_new(copy_main_sql, "COPY user_activity", refused_row, l);
     return l;
 }
 
@@ -90,6 +108,8 @@ void loader_free(struct loader *l)
     buf_release(&l->copy);
     buf_release(&l->rej);
     idset_free(l->batch_ids);
+    row_bisect_free(l->bisect);
+    csv_reader_free(l->reparse);
     free(l);
 }
 
@@ -100,9 +120,19 @@ bool loader_staging(const struct loader *l)
 
 void loader_begin_batch(struct loader *l)
 {
-    l->staging = l->staging_batches > 0;
+    l->careful = l->careful_batches > 0;
+    if (l->careful_batches)
+        l->careful_batches--;
+    l->staging = !l->careful && l->staging_batches > 0; /* careful mode meets duplicates too */
     if (l->staging_batches)
         l->staging_batches--;
+}
+
+void loader_use_careful(struct loader *l)
+{
+    l->careful = true;
+    l->staging = false;
+    l->careful_batches = CAREFUL_STICKY_BATCHES;
 }
 
 void loader_use_staging(struct loader *l)
@@ -169,6 +199,15 @@ static int read_header(struct loader *l, struct batch_file *bf, struct csv_row *
     }
 }
 
+/* The dead letter of a row whose key (as COPY text) is loaded already. */
+static void duplicate_verdict(const char *key, size_t len, struct verdict *v)
+{
+    v->code = REJECT_DUPLICATE_KEY;
+    v->column = COL_EVENT_ID;
+    snprintf(v->message, sizeof(v->message), "event_id: '%.*s' is already loaded",
+             (int)(len > 100 ? 100 : len), key);
+}
+
 /* Is the event_id of the COPY line that starts at copy.data[mark] new in this batch? If not,
  * fill v: the later copy is a duplicate_key dead letter, and the first one stays. */
 static bool first_in_batch(struct loader *l, size_t mark, struct verdict *v)
@@ -183,10 +222,7 @@ static bool first_in_batch(struct loader *l, size_t mark, struct verdict *v)
     size_t len = tab ? (size_t)(tab - line) : 0;
     if (idset_insert(l->batch_ids, line, len))
         return true;
-    v->code = REJECT_DUPLICATE_KEY;
-    v->column = COL_EVENT_ID;
-    snprintf(v->message, sizeof(v->message), "event_id: '%.*s' is already loaded",
-             (int)(len > 100 ? 100 : len), line);
+    duplicate_verdict(line, len, v);
     return false;
 }
 
@@ -207,6 +243,9 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
             buf_putc(&l->copy, '\t');
             copy_text_escape(&l->copy, row->raw, row->raw_len);
             buf_putc(&l->copy, '\n');
+        } else if (l->careful) {
+            row_bisect_add(l->bisect, l->copy.data + mark, l->copy.len - mark, row, file_idx);
+            l->copy.len = mark;
         }
         bf->sent++;
     } else {
@@ -215,6 +254,54 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
         metrics_batch_reject(v.code, 1);
         bf->rejected++;
     }
+}
+
+/* Careful mode: the fields of a refused row, read again from its raw text (the header of its
+ * file is still the bound one: groups are flushed before the next file is read). */
+static void reparse(struct loader *l, const struct row_bisect_refusal *r, struct csv_row *row)
+{
+    csv_reader_reset(l->reparse, r->offset, r->line);
+    csv_reader_feed(l->reparse, r->raw, r->raw_len);
+    csv_reader_finish(l->reparse);
+    if (csv_reader_next(l->reparse, row) == CSV_ROW)
+        return;
+    memset(row, 0, sizeof(*row));
+    row->line = r->line;
+    row->raw = r->raw;
+    row->raw_len = r->raw_len;
+}
+
+/* Careful mode: a row the server refused alone becomes a dead letter (db_rejected, or
+ * duplicate_key for a key loaded already), and no longer counts as sent. */
+static void refused_row(void *ctx, const struct row_bisect_refusal *r)
+{
+    struct loader *l = ctx;
+    struct batch_file *bf = &l->b->files[r->file_idx];
+    struct verdict v = {.code = REJECT_DB_REJECTED, .column = -1};
+    if (r->duplicate) {
+        const char *tab = memchr(r->copy_line, '\t', r->copy_len);
+        duplicate_verdict(r->copy_line, tab ? (size_t)(tab - r->copy_line) : 0, &v);
+    } else {
+        for (int c = 0; r->column && c < COL_COUNT; c++)
+            if (strcmp(schema_column_name((enum schema_column)c), r->column) == 0)
+                v.column = c;
+        snprintf(v.message, sizeof(v.message), "%s", r->message);
+    }
+    struct csv_row row;
+    reparse(l, r, &row);
+    schema_encode_reject(l->schema, &row, &v, bf->lf.name, &l->rej);
+    metrics_batch_reject(v.code, 1);
+    bf->sent--;
+    bf->rejected++;
+    l->refused++;
+}
+
+/* Send what the rows so far make: a full group in careful mode, else COPY data past the mark. */
+static enum sink_result send_rows(struct loader *l, PGconn *conn)
+{
+    if (l->careful)
+        return row_bisect_full(l->bisect) ? row_bisect_flush(l->bisect, conn) : SINK_OK;
+    return l->copy.len >= COPY_FLUSH_BYTES ? copy_sink_send(conn, &l->copy) : SINK_OK;
 }
 
 /* Stream one claimed file into the open COPY, from its committed offset until its end or until
@@ -256,11 +343,9 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
             }
             bf->end_offset = row.end_offset;
             bf->end_line = row.next_line;
-            if (l->copy.len >= COPY_FLUSH_BYTES) {
-                enum sink_result r = copy_sink_send(conn, &l->copy);
-                if (r != SINK_OK)
-                    return r;
-            }
+            enum sink_result r = send_rows(l, conn);
+            if (r != SINK_OK)
+                return r;
             if (batch_full(b, bf, l->rej.len))
                 return SINK_OK;
         }
@@ -350,6 +435,28 @@ static void decide(struct batch *b)
     }
 }
 
+/* Careful mode: each file's valid rows through row_bisect, its groups loaded before the next
+ * file is read. No COPY is left open on any answer. */
+static enum sink_result careful_rows(struct loader *l, PGconn *conn, struct batch *b)
+{
+    for (size_t i = 0; i < b->n; i++) {
+        struct batch_file *bf = &b->files[i];
+        if (bf->action != BATCH_LOAD)
+            continue;
+        enum sink_result r = load_file(l, conn, b, i);
+        if (r == SINK_OK)
+            r = row_bisect_flush(l->bisect, conn);
+        if (r != SINK_OK)
+            return r;
+        b->in_bytes += bf->end_offset - bf->lf.offset;
+        if (!bf->at_eof) {
+            batch_defer_rest(b, bf);
+            break;
+        }
+    }
+    return SINK_OK;
+}
+
 /* The dead letter of a file refused whole (before reading, or after it failed to read). */
 static void reject_unread(struct loader *l, struct batch_file *bf)
 {
@@ -361,6 +468,8 @@ static void reject_unread(struct loader *l, struct batch_file *bf)
 
 static enum sink_result copy_rows(struct loader *l, PGconn *conn, struct batch *b)
 {
+    if (l->careful)
+        return careful_rows(l, conn, b);
     if (l->staging) {
         enum sink_result r =
             sink_exec(conn,
@@ -413,15 +522,21 @@ static enum sink_result copy_dead_letters(struct loader *l, PGconn *conn, struct
     return copy_sink_end(conn, &l->rej, nrej, "COPY user_activity_errors");
 }
 
-enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
+static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
 {
     buf_reset(&l->copy);
     buf_reset(&l->rej);
     idset_clear(l->batch_ids);
+    row_bisect_clear(l->bisect);
+    l->b = b;
+    l->refused = 0;
     batch_start_attempt(b);
     metrics_batch_begin();
 
     enum sink_result r = sink_exec(conn, "BEGIN", "BEGIN");
+    /* Deferred constraints are checked row by row too, not all at COMMIT. */
+    if (r == SINK_OK && l->careful)
+        r = sink_exec(conn, "SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS");
     if (r == SINK_OK)
         r = ledger_claim(conn, b->lf, b->n);
     if (r != SINK_OK)
@@ -454,4 +569,22 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
         return r;
     fault_point("after-commit");
     return SINK_OK;
+}
+
+enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
+{
+    enum sink_result r = run(l, conn, b);
+    if (r == SINK_OK && l->refused) {
+        l->careful_batches = CAREFUL_STICKY_BATCHES; /* refusals come in runs, like duplicates */
+        log_info("ingest", "careful mode: %" PRIu64 " row%s refused by the server went to the "
+                 "dead letters", l->refused, l->refused == 1 ? "" : "s");
+    }
+    if (l->careful && (r == SINK_REJECTED || r == SINK_DUPLICATE)) {
+        /* Careful mode finds refused rows among the ones it loads; this refusal came from
+         * another statement (dead letters, ledger, COMMIT), so redoing cannot route it. */
+        log_error("ingest", "a statement other than the rows' COPY was refused (see above); "
+                  "the batch is retried");
+        r = SINK_FATAL;
+    }
+    return r;
 }

@@ -1,0 +1,243 @@
+/*
+ * row_bisect.c - careful mode: the fallback that makes loading total.
+ *
+ * A row can pass every check sluice makes in C and still be refused by the server: a CHECK
+ * sluice cannot compile, a trigger that raises, a foreign key, a type it does not check. On the
+ * direct path one such row fails the batch's whole COPY. The loader then redoes the batch in
+ * careful mode, and the valid rows come here instead of into one COPY:
+ *
+ *   SAVEPOINT sluice_rows; COPY <group> ; RELEASE          the group loads: kept
+ *   ... the server refuses it for a row's data (db_sqlstate_row_refused, or 23505):
+ *   ROLLBACK TO sluice_rows; RELEASE; each half the same way, down to single rows
+ *
+ * What it promises: every row handed in is, once row_bisect_flush() returns SINK_OK, either
+ * loaded (in a COPY the server took, inside the caller's transaction) or handed to the refusal
+ * callback with the server's SQLSTATE, message, detail and column, alone: a row is only ever
+ * refused by a COPY of that row alone. Nothing is committed here, so rows, dead letters and the
+ * ledger still commit or vanish together. Any failure that is not a row's (the connection, the
+ * server, a row count that does not match) is returned at once and the transaction is lost.
+ * A half that is known to hold the refused row (its parent failed and its sibling loaded) is
+ * split at once without trying it whole. Memory holds one group at most (COPY lines, raw rows,
+ * file and line), GROUP_MAX_ROWS rows or GROUP_MAX_BYTES, whichever comes first (and at least
+ * one row); the recursion is as deep as log2 of the group.
+ *
+ * Cost: a group with no refused row costs three statements more than the direct path's COPY
+ * (SAVEPOINT, the COPY's own start and end, RELEASE); one refused row costs about 2·log2(group)
+ * small COPYs and sends the group about twice. README has the figures.
+ */
+#include "row_bisect.h"
+
+#include "db.h"
+#include "fault.h"
+#include "log.h"
+#include "mem.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GROUP_MAX_ROWS 256
+#define GROUP_MAX_BYTES ((size_t)1024 * 1024)
+
+struct held_row {
+    size_t file_idx;
+    uint64_t line, offset;
+    size_t copy_off, copy_len; /* in lines */
+    size_t raw_off, raw_len;   /* in raws */
+};
+
+struct row_bisect {
+    const char *copy_sql, *what;
+    row_bisect_refused_fn *refused;
+    void *ctx;
+    struct held_row *rows;
+    size_t n, cap;
+    struct buf lines, raws;
+    struct buf msg;
+    uint64_t nrefused, statements;
+};
+
+struct row_bisect *row_bisect_new(const char *copy_sql, const char *what,
+                                  row_bisect_refused_fn *refused, void *ctx)
+{
+    struct row_bisect *rb = xcalloc(1, sizeof(*rb));
+    rb->copy_sql = copy_sql;
+    rb->what = what;
+    rb->refused = refused;
+    rb->ctx = ctx;
+    buf_init(&rb->lines);
+    buf_init(&rb->raws);
+    buf_init(&rb->msg);
+    return rb;
+}
+
+void row_bisect_free(struct row_bisect *rb)
+{
+    if (!rb)
+        return;
+    free(rb->rows);
+    buf_release(&rb->lines);
+    buf_release(&rb->raws);
+    buf_release(&rb->msg);
+    free(rb);
+}
+
+void row_bisect_add(struct row_bisect *rb, const char *copy_line, size_t copy_len,
+                    const struct csv_row *row, size_t file_idx)
+{
+    if (rb->n == rb->cap) {
+        rb->cap = rb->cap ? rb->cap * 2 : 64;
+        rb->rows = xrealloc(rb->rows, rb->cap * sizeof(*rb->rows));
+    }
+    struct held_row *h = &rb->rows[rb->n++];
+    h->file_idx = file_idx;
+    h->line = row->line;
+    h->offset = row->offset;
+    h->copy_off = rb->lines.len;
+    h->copy_len = copy_len;
+    h->raw_off = rb->raws.len;
+    h->raw_len = row->raw_len;
+    buf_append(&rb->lines, copy_line, copy_len);
+    buf_append(&rb->raws, row->raw, row->raw_len);
+}
+
+bool row_bisect_full(const struct row_bisect *rb)
+{
+    return rb->n >= GROUP_MAX_ROWS || rb->lines.len + rb->raws.len >= GROUP_MAX_BYTES;
+}
+
+void row_bisect_clear(struct row_bisect *rb)
+{
+    rb->n = 0;
+    buf_reset(&rb->lines);
+    buf_reset(&rb->raws);
+}
+
+uint64_t row_bisect_refused_count(const struct row_bisect *rb)
+{
+    return rb->nrefused;
+}
+
+uint64_t row_bisect_statements(const struct row_bisect *rb)
+{
+    return rb->statements;
+}
+
+static enum sink_result exec(struct row_bisect *rb, PGconn *conn, const char *sql)
+{
+    rb->statements++;
+    return sink_exec(conn, sql, sql);
+}
+
+/* Back to the state before the group's SAVEPOINT, the savepoint itself gone. One round trip
+ * (the simple protocol runs both statements). */
+static enum sink_result undo(struct row_bisect *rb, PGconn *conn)
+{
+    rb->statements++;
+    PGresult *res =
+        PQexec(conn, "ROLLBACK TO SAVEPOINT sluice_rows; RELEASE SAVEPOINT sluice_rows");
+    enum db_status st = db_check(conn, res, PGRES_COMMAND_OK, "undo a refused group");
+    PQclear(res);
+    return st == DB_OK ? SINK_OK : st == DB_RETRY ? SINK_RETRY : SINK_FATAL;
+}
+
+/* Append text on one line (line breaks and tabs become spaces). */
+static void put_one_line(struct buf *b, const char *text)
+{
+    for (const char *p = text; *p; p++)
+        buf_putc(b, (*p == '\n' || *p == '\r' || *p == '\t') ? ' ' : *p);
+}
+
+/* Row i, refused alone with res: to the callback. */
+static void report(struct row_bisect *rb, size_t i, const PGresult *res)
+{
+    const struct held_row *h = &rb->rows[i];
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    state = state ? state : "";
+    buf_reset(&rb->msg);
+    buf_printf(&rb->msg, "%s: ", state);
+    put_one_line(&rb->msg, primary ? primary : "refused by the server");
+    if (detail && *detail) {
+        buf_append(&rb->msg, ": ", 2);
+        put_one_line(&rb->msg, detail);
+    }
+    buf_putc(&rb->msg, '\0');
+    struct row_bisect_refusal r = {
+        .file_idx = h->file_idx,
+        .line = h->line,
+        .offset = h->offset,
+        .raw = rb->raws.data + h->raw_off,
+        .raw_len = h->raw_len,
+        .copy_line = rb->lines.data + h->copy_off,
+        .copy_len = h->copy_len,
+        .duplicate = strcmp(state, "23505") == 0,
+        .sqlstate = state,
+        .column = column && *column ? column : NULL,
+        .message = rb->msg.data,
+    };
+    rb->nrefused++;
+    log_debug("ingest", "line %llu refused by the server: %s", (unsigned long long)h->line,
+              rb->msg.data);
+    rb->refused(rb->ctx, &r);
+    fault_point("mid-bisect");
+}
+
+static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t lo, size_t hi,
+                                   bool known_bad);
+
+/* Rows [lo, hi) hold a refused row: each half on its own. */
+static enum sink_result split(struct row_bisect *rb, PGconn *conn, size_t lo, size_t hi)
+{
+    size_t mid = lo + (hi - lo) / 2;
+    uint64_t before = rb->nrefused;
+    enum sink_result r = load_range(rb, conn, lo, mid, false);
+    if (r != SINK_OK)
+        return r;
+    /* The left half loaded whole: the refused row is on the right, no need to try it whole. */
+    return load_range(rb, conn, mid, hi, rb->nrefused == before);
+}
+
+/* Load rows [lo, hi) under a savepoint, finding the refused ones. */
+static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t lo, size_t hi,
+                                   bool known_bad)
+{
+    if (known_bad && hi - lo > 1)
+        return split(rb, conn, lo, hi);
+    enum sink_result r = exec(rb, conn, "SAVEPOINT sluice_rows");
+    if (r != SINK_OK)
+        return r;
+    rb->statements++;
+    if ((r = copy_sink_begin(conn, rb->copy_sql, rb->what)) != SINK_OK)
+        return r;
+    const struct held_row *first = &rb->rows[lo], *last = &rb->rows[hi - 1];
+    /* A view of the group's lines: copy_sink only reads it (and empties the view). */
+    struct buf view = {
+        .data = rb->lines.data + first->copy_off,
+        .len = last->copy_off + last->copy_len - first->copy_off,
+    };
+    view.cap = view.len;
+    PGresult *refusal = NULL;
+    r = copy_sink_end_keep(conn, &view, hi - lo, rb->what, &refusal);
+    if (r == SINK_OK)
+        return exec(rb, conn, "RELEASE SAVEPOINT sluice_rows");
+    if (!refusal)
+        return r;
+    r = undo(rb, conn);
+    if (r == SINK_OK) {
+        if (hi - lo == 1)
+            report(rb, lo, refusal);
+        else
+            r = split(rb, conn, lo, hi);
+    }
+    PQclear(refusal);
+    return r;
+}
+
+enum sink_result row_bisect_flush(struct row_bisect *rb, PGconn *conn)
+{
+    enum sink_result r = rb->n ? load_range(rb, conn, 0, rb->n, false) : SINK_OK;
+    row_bisect_clear(rb);
+    return r;
+}
