@@ -18,12 +18,14 @@
  * server, a row count that does not match) is returned at once and the transaction is lost.
  * A half that is known to hold the refused row (its parent failed and its sibling loaded) is
  * split at once without trying it whole. Memory holds one group at most (COPY lines, raw rows,
- * file and line), GROUP_MAX_ROWS rows or GROUP_MAX_BYTES, whichever comes first (and at least
- * one row); the recursion is as deep as log2 of the group.
+ * file and line): at most GROUP_MAX_ROWS rows or GROUP_MAX_BYTES, whichever comes first (and at
+ * least one row); the recursion is as deep as log2 of the group.
  *
- * Cost: a group with no refused row costs three statements more than the direct path's COPY
- * (SAVEPOINT, the COPY's own start and end, RELEASE); one refused row costs about 2·log2(group)
- * small COPYs and sends the group about twice. README has the figures.
+ * Cost: a group that loads costs three statements more than the direct path's one COPY
+ * (SAVEPOINT, the COPY's own start and end, RELEASE); a group with one refused row costs about
+ * 1.5·log2(group) more small COPYs and sends its rows about 2.5 times. So the group size follows
+ * the refusal rate of the recent rows: 4096 rows while none are refused, about 256 at 1 in 1,000,
+ * 32 at 1 in 20 or more (the square root rule of resize()). README has the measured figures.
  */
 #include "row_bisect.h"
 
@@ -35,8 +37,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GROUP_MAX_ROWS 256
-#define GROUP_MAX_BYTES ((size_t)1024 * 1024)
+#define GROUP_MIN_ROWS 32
+#define GROUP_MAX_ROWS 4096
+#define GROUP_MAX_BYTES ((size_t)2 * 1024 * 1024)
+/* Statements cost about STATEMENT_ROWS rows each; the best group for a refusal rate p is then
+ * about sqrt(2.7 * STATEMENT_ROWS / p) rows (savepoint overhead against re-sent rows). */
+#define STATEMENT_ROWS 15.0
+#define RATE_WINDOW_ROWS 100000.0 /* the rate is measured over about this many recent rows */
 
 struct held_row {
     size_t file_idx;
@@ -54,7 +61,20 @@ struct row_bisect {
     struct buf lines, raws;
     struct buf msg;
     uint64_t nrefused, statements;
+    size_t group_rows;                  /* the current group size */
+    double recent_rows, recent_refused; /* decayed counts, for the refusal rate */
 };
+
+/* The group size for the refusal rate seen lately: large while rows load, smaller as refusals
+ * get frequent (each costs about 2·log2(group) statements and re-sends the group about twice). */
+static size_t resize(const struct row_bisect *rb)
+{
+    double p = rb->recent_refused / rb->recent_rows;
+    size_t g = GROUP_MIN_ROWS;
+    while (g < GROUP_MAX_ROWS && (double)g * (double)g * p < 2.7 * STATEMENT_ROWS)
+        g *= 2;
+    return g;
+}
 
 struct row_bisect *row_bisect_new(const char *copy_sql, const char *what,
                                   row_bisect_refused_fn *refused, void *ctx)
@@ -67,6 +87,9 @@ struct row_bisect *row_bisect_new(const char *copy_sql, const char *what,
     buf_init(&rb->lines);
     buf_init(&rb->raws);
     buf_init(&rb->msg);
+    rb->recent_rows = 1000; /* a prior of 1 refusal in 1,000 rows until rows are seen */
+    rb->recent_refused = 1;
+    rb->group_rows = resize(rb);
     return rb;
 }
 
@@ -102,7 +125,7 @@ void row_bisect_add(struct row_bisect *rb, const char *copy_line, size_t copy_le
 
 bool row_bisect_full(const struct row_bisect *rb)
 {
-    return rb->n >= GROUP_MAX_ROWS || rb->lines.len + rb->raws.len >= GROUP_MAX_BYTES;
+    return rb->n >= rb->group_rows || rb->lines.len + rb->raws.len >= GROUP_MAX_BYTES;
 }
 
 void row_bisect_clear(struct row_bisect *rb)
@@ -237,7 +260,15 @@ static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t l
 
 enum sink_result row_bisect_flush(struct row_bisect *rb, PGconn *conn)
 {
+    uint64_t before = rb->nrefused;
     enum sink_result r = rb->n ? load_range(rb, conn, 0, rb->n, false) : SINK_OK;
+    rb->recent_rows += (double)rb->n;
+    rb->recent_refused += (double)(rb->nrefused - before);
+    if (rb->recent_rows > RATE_WINDOW_ROWS) {
+        rb->recent_rows /= 2;
+        rb->recent_refused /= 2;
+    }
+    rb->group_rows = resize(rb);
     row_bisect_clear(rb);
     return r;
 }
