@@ -6,7 +6,8 @@
  * direct path one such row fails the batch's whole COPY. The loader then redoes the batch in
  * careful mode, and the valid rows come here instead of into one COPY:
  *
- *   SAVEPOINT sluice_rows; COPY <group> ; RELEASE          the group loads: kept
+ *   SAVEPOINT sluice_rows; COPY <group>          the group loads: kept (its savepoint is
+ *                                                released by the next group's first statement)
  *   ... the server refuses it for a row's data (db_sqlstate_row_refused, or 23505):
  *   ROLLBACK TO sluice_rows; RELEASE; each half the same way, down to single rows
  *
@@ -21,9 +22,9 @@
  * file and line): at most GROUP_MAX_ROWS rows or GROUP_MAX_BYTES, whichever comes first (and at
  * least one row); the recursion is as deep as log2 of the group.
  *
- * Cost: a group that loads costs three statements more than the direct path's one COPY
- * (SAVEPOINT, the COPY's own start and end, RELEASE); a group with one refused row costs about
- * 1.5·log2(group) more small COPYs and sends its rows about 2.5 times. So the group size follows
+ * Cost: a group that loads costs two round trips (the COPY's start, with the savepoints, and its
+ * end) and a subtransaction; a group with one refused row costs about 1.5·log2(group) more small
+ * COPYs and sends its rows about 2.5 times. So the group size follows
  * the refusal rate of the recent rows: 4096 rows while none are refused, about 256 at 1 in 1,000,
  * 32 at 1 in 20 or more (the square root rule of resize()). README has the measured figures.
  */
@@ -60,13 +61,15 @@ struct row_bisect {
     size_t n, cap;
     struct buf lines, raws;
     struct buf msg;
-    uint64_t nrefused, statements;
-    size_t group_rows;                  /* the current group size */
+    char *start_sql, *next_sql; /* SAVEPOINT + COPY; the same after releasing the last one */
+    bool release;               /* a savepoint of a group that loaded is still open */
+    uint64_t nrefused;          /* rows refused since row_bisect_new() */
+    size_t group_rows;          /* the current group size */
     double recent_rows, recent_refused; /* decayed counts, for the refusal rate */
 };
 
 /* The group size for the refusal rate seen lately: large while rows load, smaller as refusals
- * get frequent (each costs about 2·log2(group) statements and re-sends the group about twice). */
+ * get frequent (each costs about 1.5·log2(group) small COPYs and re-sends its group about 2.5 times). */
 static size_t resize(const struct row_bisect *rb)
 {
     double p = rb->recent_refused / rb->recent_rows;
@@ -81,6 +84,8 @@ struct row_bisect *row_bisect_new(const char *copy_sql, const char *what,
 {
     struct row_bisect *rb = xcalloc(1, sizeof(*rb));
     rb->copy_sql = copy_sql;
+    rb->start_sql = xasprintf("SAVEPOINT sluice_rows; %s", copy_sql);
+    rb->next_sql = xasprintf("RELEASE SAVEPOINT sluice_rows; SAVEPOINT sluice_rows; %s", copy_sql);
     rb->what = what;
     rb->refused = refused;
     rb->ctx = ctx;
@@ -98,6 +103,8 @@ void row_bisect_free(struct row_bisect *rb)
     if (!rb)
         return;
     free(rb->rows);
+    free(rb->start_sql);
+    free(rb->next_sql);
     buf_release(&rb->lines);
     buf_release(&rb->raws);
     buf_release(&rb->msg);
@@ -128,34 +135,23 @@ bool row_bisect_full(const struct row_bisect *rb)
     return rb->n >= rb->group_rows || rb->lines.len + rb->raws.len >= GROUP_MAX_BYTES;
 }
 
-void row_bisect_clear(struct row_bisect *rb)
+static void drop_rows(struct row_bisect *rb)
 {
     rb->n = 0;
     buf_reset(&rb->lines);
     buf_reset(&rb->raws);
 }
 
-uint64_t row_bisect_refused_count(const struct row_bisect *rb)
+void row_bisect_clear(struct row_bisect *rb)
 {
-    return rb->nrefused;
-}
-
-uint64_t row_bisect_statements(const struct row_bisect *rb)
-{
-    return rb->statements;
-}
-
-static enum sink_result exec(struct row_bisect *rb, PGconn *conn, const char *sql)
-{
-    rb->statements++;
-    return sink_exec(conn, sql, sql);
+    drop_rows(rb);
+    rb->release = false; /* a new transaction: no savepoint of ours is open */
 }
 
 /* Back to the state before the group's SAVEPOINT, the savepoint itself gone. One round trip
  * (the simple protocol runs both statements). */
-static enum sink_result undo(struct row_bisect *rb, PGconn *conn)
+static enum sink_result undo(PGconn *conn)
 {
-    rb->statements++;
     PGresult *res =
         PQexec(conn, "ROLLBACK TO SAVEPOINT sluice_rows; RELEASE SAVEPOINT sluice_rows");
     enum db_status st = db_check(conn, res, PGRES_COMMAND_OK, "undo a refused group");
@@ -228,12 +224,14 @@ static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t l
 {
     if (known_bad && hi - lo > 1)
         return split(rb, conn, lo, hi);
-    enum sink_result r = exec(rb, conn, "SAVEPOINT sluice_rows");
-    if (r != SINK_OK)
-        return r;
-    rb->statements++;
-    if ((r = copy_sink_begin(conn, rb->copy_sql, rb->what)) != SINK_OK)
-        return r;
+    /* One round trip: the simple protocol runs the savepoint statements, then starts the COPY. */
+    PGresult *res = PQexec(conn, rb->release ? rb->next_sql : rb->start_sql);
+    enum db_status st = db_check(conn, res, PGRES_COPY_IN, rb->what);
+    PQclear(res);
+    if (st != DB_OK)
+        return st == DB_RETRY ? SINK_RETRY : SINK_FATAL;
+    rb->release = false;
+    enum sink_result r;
     const struct held_row *first = &rb->rows[lo], *last = &rb->rows[hi - 1];
     /* A view of the group's lines: copy_sink only reads it (and empties the view). */
     struct buf view = {
@@ -243,11 +241,13 @@ static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t l
     view.cap = view.len;
     PGresult *refusal = NULL;
     r = copy_sink_end_keep(conn, &view, hi - lo, rb->what, &refusal);
-    if (r == SINK_OK)
-        return exec(rb, conn, "RELEASE SAVEPOINT sluice_rows");
+    if (r == SINK_OK) {
+        rb->release = true;
+        return SINK_OK;
+    }
     if (!refusal)
         return r;
-    r = undo(rb, conn);
+    r = undo(conn);
     if (r == SINK_OK) {
         if (hi - lo == 1)
             report(rb, lo, refusal);
@@ -269,6 +269,6 @@ enum sink_result row_bisect_flush(struct row_bisect *rb, PGconn *conn)
         rb->recent_refused /= 2;
     }
     rb->group_rows = resize(rb);
-    row_bisect_clear(rb);
+    drop_rows(rb);
     return r;
 }

@@ -51,8 +51,4 @@ enum sink_result row_bisect_flush(struct row_bisect *rb, PGconn *conn);
 /* Drop the held rows (a new attempt of the batch). */
 void row_bisect_clear(struct row_bisect *rb);
 
-/* Rows refused and statements run since row_bisect_new(), for the log and the cost figures. */
-uint64_t row_bisect_refused_count(const struct row_bisect *rb);
-uint64_t row_bisect_statements(const struct row_bisect *rb);
-
 #endif
