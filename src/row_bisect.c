@@ -69,7 +69,8 @@ struct row_bisect {
 };
 
 /* The group size for the refusal rate seen lately: large while rows load, smaller as refusals
- * get frequent (each costs about 1.5·log2(group) small COPYs and re-sends its group about 2.5 times). */
+ * get frequent (each costs about 1.5·log2(group) small COPYs and re-sends its group about 2.5
+ * times). */
 static size_t resize(const struct row_bisect *rb)
 {
     double p = rb->recent_refused / rb->recent_rows;
