@@ -23,7 +23,7 @@
  * least one row); the recursion is as deep as log2 of the group.
  *
  * Cost: a group that loads costs two round trips (the COPY's start, with the savepoints, and its
- * end) and a subtransaction; a group with one refused row costs about 1.5·log2(group) more small
+ * end) and a subtransaction; a group with one refused row costs about 1.5 log2(group) more small
  * COPYs and sends its rows about 2.5 times. So the group size follows
  * the refusal rate of the recent rows: 4096 rows while none are refused, about 256 at 1 in 1,000,
  * 32 at 1 in 20 or more (the square root rule of resize()). README has the measured figures.
@@ -69,7 +69,7 @@ struct row_bisect {
 };
 
 /* The group size for the refusal rate seen lately: large while rows load, smaller as refusals
- * get frequent (each costs about 1.5·log2(group) small COPYs and re-sends its group about 2.5
+ * get frequent (each costs about 1.5 log2(group) small COPYs and re-sends its group about 2.5
  * times). */
 static size_t resize(const struct row_bisect *rb)
 {
