@@ -51,10 +51,10 @@ static enum db_status as_db_status(enum sink_result r)
     return r == SINK_OK ? DB_OK : r == SINK_RETRY ? DB_RETRY : DB_FATAL;
 }
 
-static enum db_status mark_archived(PGconn *conn, const char *name, const char *hash,
-                                    const char *as)
+static enum db_status mark_archived(PGconn *conn, const char *table, const char *name,
+                                    const char *hash, const char *as)
 {
-    return as_db_status(ledger_mark_archived(conn, name, hash, as));
+    return as_db_status(ledger_mark_archived(conn, table, name, hash, as));
 }
 
 /* fstatat dirfd/name without following: 1 when it is a regular file (st filled), 0 when it is
@@ -103,6 +103,7 @@ static bool find_in_archive(int archive_fd, const char *name, const char *hash, 
 struct archive_dirs {
     int in_fd, arc_fd;
     const char *input_dir, *archive_dir;
+    const char *table; /* the ledger's rows of this target table only */
 };
 
 /* A file set aside for archiving goes back under its name (or the first free suffixed name, if a
@@ -208,7 +209,7 @@ static enum db_status archive_one(PGconn *conn, const struct archive_dirs *d, do
         if (find_in_archive(d->arc_fd, name, hash, size, final_name, sizeof(final_name))) {
             as = name_encode(final_name, strlen(final_name));
             log_info("archive", "'%s' was moved before a crash; recording it as '%s'", lname, as);
-            rc = mark_archived(conn, lname, hash, as);
+            rc = mark_archived(conn, d->table, lname, hash, as);
             goto out;
         }
         log_debug("archive", "'%s' is done but not in the hot folder; skipped", lname);
@@ -256,7 +257,7 @@ move:
         goto out;
     }
     as = name_encode(final_name, strlen(final_name));
-    rc = mark_archived(conn, lname, hash, as);
+    rc = mark_archived(conn, d->table, lname, hash, as);
     if (rc == DB_OK) {
         *moved = true;
         log_debug("archive", "archived '%s' as '%s'", lname, as);
@@ -267,8 +268,8 @@ out:
     return rc;
 }
 
-enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *archive_dir,
-                            double min_age_s, long *moved)
+enum db_status archive_pass(PGconn *conn, const char *table, const char *input_dir,
+                            const char *archive_dir, double min_age_s, long *moved)
 {
     *moved = 0;
     if (fs_mkdir_p(archive_dir) < 0)
@@ -278,6 +279,7 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
         .arc_fd = open(archive_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
         .input_dir = input_dir,
         .archive_dir = archive_dir,
+        .table = table,
     };
     if (d.in_fd < 0 || d.arc_fd < 0) {
         const char *dir = d.in_fd < 0 ? input_dir : archive_dir;
@@ -296,7 +298,8 @@ enum db_status archive_pass(PGconn *conn, const char *input_dir, const char *arc
     enum db_status st;
     for (;;) {
         PGresult *res = NULL;
-        st = as_db_status(ledger_archive_page(conn, after_name, after_hash, ARCHIVE_PAGE, &res));
+        st = as_db_status(
+            ledger_archive_page(conn, table, after_name, after_hash, ARCHIVE_PAGE, &res));
         int n = st == DB_OK ? PQntuples(res) : 0;
         for (int i = 0; i < n && st == DB_OK; i++) {
             const char *name = PQgetvalue(res, i, 0);

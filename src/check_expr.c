@@ -1025,18 +1025,14 @@ static void cast_column(struct compiler *k, struct scalar *s, const struct cast_
 
 static void compile_scalar(struct compiler *k, const struct pnode *n, struct scalar *s)
 {
+    memset(s, 0, sizeof(*s));
     if (k->failed)
         return;
     switch (n->kind) {
     case PK_COL: {
         memset(s, 0, sizeof(*s));
         s->col = n->col;
-        s->kind = k->cols[n->col].type.kind;
-        const char *name = k->cols[n->col].name;
-        if (s->kind == PGT_SERVER)
-            cfail(k, "reads column \"%s\", whose type the server checks", name);
-        else if (s->kind == PGT_JSON || s->kind == PGT_JSONB)
-            cfail(k, "compares json column \"%s\"", name);
+        s->kind = k->cols[n->col].type.kind; /* json and server types: only IS NULL */
         k->c->uses[n->col] = true;
         return;
     }
@@ -1573,7 +1569,9 @@ struct check_expr *check_compile(const char *def, const struct table_column *col
         .why_size = why_size,
     };
     c->root = compile_bool(&k, root);
-    if (!c->root) {
+    if (c->root && !c->root->has_col)
+        cfail(&k, "names no column"); /* nothing to blame; the server judges it alone */
+    if (!c->root || k.failed) {
         if (!k.failed)
             cfail(&k, "is not understood");
         check_free(c);
@@ -1679,17 +1677,23 @@ static bool op_holds(enum cmp_op op, int r)
     return false;
 }
 
+/* The value of n on the row. When it is false, *blame is the column to name: the first one the
+ * false part names (an AND blames its first false operand, anything else its first column). */
 static enum tv eval(const struct cnode *n, const struct pgvalue *vals, size_t *blame)
 {
     struct pgvalue a, b;
     char da[24], db[24];
+    size_t kid_blame;
+    *blame = n->col;
     switch (n->kind) {
     case CN_AND: {
         enum tv r = TV_TRUE;
         for (size_t i = 0; i < n->nkids; i++) {
-            enum tv t = eval(n->kids[i], vals, blame);
-            if (t == TV_FALSE)
-                return TV_FALSE; /* blame set by the false operand */
+            enum tv t = eval(n->kids[i], vals, &kid_blame);
+            if (t == TV_FALSE) {
+                *blame = n->kids[i]->has_col ? kid_blame : n->col;
+                return TV_FALSE;
+            }
             if (t == TV_NULL)
                 r = TV_NULL;
         }
@@ -1698,30 +1702,24 @@ static enum tv eval(const struct cnode *n, const struct pgvalue *vals, size_t *b
     case CN_OR: {
         enum tv r = TV_FALSE;
         for (size_t i = 0; i < n->nkids; i++) {
-            size_t ignored;
-            enum tv t = eval(n->kids[i], vals, &ignored);
+            enum tv t = eval(n->kids[i], vals, &kid_blame);
             if (t == TV_TRUE)
                 return TV_TRUE;
             if (t == TV_NULL)
                 r = TV_NULL;
         }
-        *blame = n->col;
         return r;
     }
     case CN_NOT: {
-        size_t ignored;
-        enum tv t = eval(n->kids[0], vals, &ignored);
-        *blame = n->col;
+        enum tv t = eval(n->kids[0], vals, &kid_blame);
         return t == TV_NULL ? TV_NULL : t == TV_TRUE ? TV_FALSE : TV_TRUE;
     }
     case CN_CMP:
-        *blame = n->col;
         if (!operand_value(&n->l, vals, &a, da, sizeof(da)) ||
             !operand_value(&n->r, vals, &b, db, sizeof(db)))
             return TV_NULL;
         return op_holds(n->op, domain_compare(n->dom, &a, &b)) ? TV_TRUE : TV_FALSE;
     case CN_LIST: {
-        *blame = n->col;
         if (!operand_value(&n->l, vals, &a, da, sizeof(da)))
             return n->nlist ? TV_NULL : n->all ? TV_TRUE : TV_FALSE;
         /* ANY: true when one holds; ALL: false when one fails; NULL elements make it unknown */
@@ -1741,29 +1739,22 @@ static enum tv eval(const struct cnode *n, const struct pgvalue *vals, size_t *b
     }
     case CN_NULLTEST: {
         bool is_null;
-        *blame = n->col;
-        if (n->on_operand) {
+        if (n->on_operand)
             is_null = !operand_value(&n->l, vals, &a, da, sizeof(da));
-        } else {
-            size_t ignored;
-            is_null = eval(n->kids[0], vals, &ignored) == TV_NULL;
-        }
+        else
+            is_null = eval(n->kids[0], vals, &kid_blame) == TV_NULL;
         return is_null != n->negated ? TV_TRUE : TV_FALSE;
     }
     case CN_BOOLTEST: {
-        size_t ignored;
-        enum tv t = eval(n->kids[0], vals, &ignored);
-        *blame = n->col;
+        enum tv t = eval(n->kids[0], vals, &kid_blame);
         bool is = n->test == 2 ? t == TV_NULL : n->test == 1 ? t == TV_TRUE : t == TV_FALSE;
         return is != n->negated ? TV_TRUE : TV_FALSE;
     }
     case CN_BOOLCOL:
-        *blame = n->col;
         if (vals[n->col].null)
             return TV_NULL;
         return vals[n->col].i ? TV_TRUE : TV_FALSE;
     case CN_CONST:
-        *blame = n->col;
         return n->constant;
     }
     return TV_NULL;
@@ -1771,7 +1762,7 @@ static enum tv eval(const struct cnode *n, const struct pgvalue *vals, size_t *b
 
 bool check_eval(const struct check_expr *c, const struct pgvalue *vals, size_t *column)
 {
-    size_t blame = 0;
+    size_t blame = c->root->col;
     enum tv t = eval(c->root, vals, &blame);
     *column = blame;
     return t != TV_FALSE;

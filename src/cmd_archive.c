@@ -39,7 +39,7 @@ int cmd_archive(struct cmd_context *ctx)
         }
         long moved = 0;
         enum db_status st =
-            archive_pass(ctx->conn, cfg->input_dir, cfg->archive_dir, cfg->min_age, &moved);
+            archive_pass(ctx->conn, cfg->table, cfg->input_dir, cfg->archive_dir, cfg->min_age, &moved);
         total += moved;
         if (cfg->once && st != DB_RETRY) {
             rc = st == DB_OK ? 0 : 1;

@@ -63,7 +63,8 @@ static int db_setup(struct cmd_context *ctx)
     int c = cmd_connect(ctx, 0, false); /* db_connect makes the schema current */
     if (c != 0)
         return c < 0 ? 1 : 0;
-    char *grants = grants_sql(ctx->conn, cfg->ingest_role);
+    struct grants_tables gt = {cfg->table, cfg->dlq_table};
+    char *grants = grants_sql(ctx->conn, cfg->ingest_role, &gt);
     if (!grants)
         return 1;
     log_info("setup", "the schema is current; the GRANTs role %s needs follow on stdout",

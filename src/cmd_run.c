@@ -18,6 +18,7 @@
 
 #include "archive.h"
 #include "clock.h"
+#include "contract.h"
 #include "db.h"
 #include "generator.h"
 #include "ingest.h"
@@ -44,6 +45,7 @@ struct run_state {
     const struct config *cfg;
     const char *conninfo;
     PGconn *archive_conn; /* the setup's checked connection, handed to the archiver */
+    struct contract contract; /* read with that connection before the threads start */
     atomic_int gen_stop;    /* generator: stop now */
     atomic_int drain;       /* time is up: drain and return */
     atomic_int ingest_done; /* the ingester has returned */
@@ -78,7 +80,7 @@ static void *ingest_thread(void *arg)
 {
     struct run_state *rs = arg;
     struct ingest_options o;
-    cmd_ingest_options(rs->cfg, rs->conninfo, &o);
+    cmd_ingest_options(rs->cfg, rs->conninfo, &rs->contract, &o);
     o.drain = &rs->drain;
     rs->ingest_rc = ingest_run(&o, &signals_stop, &rs->ingest_stats);
     atomic_store(&rs->ingest_done, 1);
@@ -104,7 +106,8 @@ static void *archive_thread(void *arg)
         }
         long moved = 0;
         double min_age = rs->drain && rs->cfg->drain_archive ? 0 : rs->cfg->min_age;
-        if (archive_pass(conn, rs->cfg->input_dir, rs->cfg->archive_dir, min_age, &moved) == DB_OK)
+        if (archive_pass(conn, rs->cfg->table, rs->cfg->input_dir, rs->cfg->archive_dir, min_age,
+                         &moved) == DB_OK)
             rs->archived += moved;
         if (last)
             break;
@@ -122,6 +125,11 @@ int cmd_run(struct cmd_context *ctx)
     const struct config *cfg = &ctx->cfg;
     struct run_state rs = {.cfg = cfg, .conninfo = ctx->conninfo, .archive_conn = ctx->conn};
     ctx->conn = NULL;
+    if (contract_load(&rs.contract, rs.archive_conn, cfg) < 0) {
+        PQfinish(rs.archive_conn);
+        contract_release(&rs.contract);
+        return 1;
+    }
     atomic_init(&rs.ingest_done, 0);
     struct {
         pthread_t id;
@@ -182,5 +190,6 @@ int cmd_run(struct cmd_context *ctx)
              rs.ingest_stats.rows_rejected, rs.ingest_stats.files_done, rs.archived);
     if (rs.gen_rc != 0 || rs.ingest_rc != 0)
         rc = 1;
+    contract_release(&rs.contract);
     return rc;
 }

@@ -175,7 +175,22 @@ int cmd_connect(struct cmd_context *ctx, unsigned db_need, bool embedded)
     ctx->conn = db_connect(ctx->conninfo, ctx->name, lock_timeout, &signals_stop);
     if (!ctx->conn)
         return db_gave_up() ? -1 : 1; /* 1: stopped by a signal before connecting */
-    if (db_need && grants_check(ctx->conn, db_need, ctx->name) < 0)
+    struct db_tables t = {0};
+    if (c->table) {
+        /* ingest, run and db setup load (or prepare) the table: its dead-letter table too */
+        bool loads = !db_need || (db_need & GRANTS_INGEST);
+        if (db_tables_prepare(ctx->conn, c->table, loads ? c->dlq_table : NULL, loads, &t) < 0)
+            return -1;
+        /* From here on every part of the command names the tables as the catalog does. */
+        free(ctx->cfg.table);
+        ctx->cfg.table = t.target;
+        if (t.dlq) {
+            free(ctx->cfg.dlq_table);
+            ctx->cfg.dlq_table = t.dlq;
+        }
+    }
+    struct grants_tables gt = {c->table, c->table && t.dlq ? c->dlq_table : NULL};
+    if (db_need && grants_check(ctx->conn, db_need, ctx->name, &gt) < 0)
         return -1;
     return 0;
 }

@@ -1,6 +1,8 @@
 /*
  * cmd_status.c - `sluice status`: where the pipeline stands, read from the hot folder, the
- * ledger (ingest_files) and the dead letters (user_activity_errors).
+ * ledger (ingest_files) and the dead letters of one target table (--table, --dlq-table;
+ * user_activity and user_activity_errors by default). Other pipelines sharing the database are
+ * not counted: only the ledger rows of this table, and its own dead-letter table.
  *
  * It needs no ingester running and sees the work of every ingester sharing the folder, because
  * it reads only what they all write: the folder and the database. It only reads: no schema is
@@ -19,6 +21,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "name_codec.h"
+#include "table_name.h"
 #include "validate.h"
 #include "watch.h"
 
@@ -49,6 +52,8 @@ struct status {
     long dead[REJECT_CODE_COUNT];
     long dead_other; /* codes sluice does not know (rows from the original project) */
     bool no_schema;  /* no ingester has connected yet: nothing is loaded */
+    char *table;     /* the target as the catalog names it (the ledger's key) */
+    char *dlq;       /* the dead-letter table, as the catalog names it */
 };
 
 /* A query with at most one parameter; NULL after printing the error. Caller clears. */
@@ -106,13 +111,15 @@ static int read_folder(PGconn *conn, const char *input_dir, struct status *st)
     closedir(d);
     int rc = 0;
     if (names.len && !st->no_schema) {
-        const char *p[] = {pgarray_end(&names), pgarray_end(&sizes), pgarray_end(&mtimes)};
+        const char *p[] = {pgarray_end(&names), pgarray_end(&sizes), pgarray_end(&mtimes),
+                           st->table};
         PGresult *res = PQexecParams(
             conn,
             "SELECT count(*), coalesce(sum(s), 0), min(m) FROM unnest($1::text[], $2::bigint[], "
             "$3::float8[]) AS t(n, s, m) WHERE NOT EXISTS (SELECT 1 FROM ingest_files f WHERE "
-            "f.file_name = t.n AND f.size_bytes = t.s AND f.status IN ('done', 'quarantined'))",
-            3, NULL, p, NULL, NULL, 0);
+            "f.target_table = $4 AND f.file_name = t.n AND f.size_bytes = t.s "
+            "AND f.status IN ('done', 'quarantined'))",
+            4, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(res) == PGRES_TUPLES_OK) {
             st->folder_files = (uint64_t)num(res, 0, 0);
             st->folder_bytes = (uint64_t)num(res, 0, 1);
@@ -129,18 +136,28 @@ static int read_folder(PGconn *conn, const char *input_dir, struct status *st)
     return rc;
 }
 
-static int read_database(PGconn *conn, struct status *st)
+static int read_database(PGconn *conn, const struct config *c, struct status *st)
 {
-    PGresult *res = query(conn,
-                          "SELECT to_regclass('ingest_files') IS NULL OR "
-                          "to_regclass('user_activity_errors') IS NULL",
-                          NULL);
+    char err[512];
+    int found = table_name_resolve(conn, c->table, &st->table, err, sizeof(err));
+    if (found < 0) {
+        fprintf(stderr, "sluice status: %s\n", err);
+        return -1;
+    }
+    char dlq_err[512];
+    int dlq_found = table_name_resolve(conn, c->dlq_table, &st->dlq, dlq_err, sizeof(dlq_err));
+    if (dlq_found < 0) {
+        fprintf(stderr, "sluice status: %s\n", dlq_err);
+        return -1;
+    }
+    PGresult *res = query(conn, "SELECT to_regclass('ingest_files') IS NULL", NULL);
     if (!res)
         return -1;
-    st->no_schema = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    st->no_schema = !found || !dlq_found || strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     PQclear(res);
     if (st->no_schema) {
-        fprintf(stderr, "sluice status: no sluice tables in this database yet: nothing loaded\n");
+        fprintf(stderr, "sluice status: %s: nothing loaded into it yet\n",
+                !found ? err : !dlq_found ? dlq_err : "no ledger in this database");
         return 0;
     }
     res = query(
@@ -154,8 +171,8 @@ static int read_database(PGconn *conn, struct status *st)
         "coalesce(sum(rows_loaded + rows_rejected) FILTER (WHERE committed_at > now() - "
         "interval '1 minute'), 0), "
         "coalesce(sum(rows_loaded + rows_rejected) FILTER (WHERE committed_at > now() - "
-        "interval '1 hour'), 0) FROM ingest_files",
-        NULL);
+        "interval '1 hour'), 0) FROM ingest_files WHERE target_table = $1",
+        st->table);
     if (!res)
         return -1;
     st->loading = (long)num(res, 0, 0);
@@ -168,7 +185,11 @@ static int read_database(PGconn *conn, struct status *st)
     st->rows_minute = num(res, 0, 7) / 60;
     st->rows_hour = num(res, 0, 8) / 3600;
     PQclear(res);
-    res = query(conn, "SELECT error_code, count(*) FROM user_activity_errors GROUP BY 1", NULL);
+    char *dlq_q = table_name_quote(conn, st->dlq);
+    char *sql = xasprintf("SELECT error_code, count(*) FROM %s GROUP BY 1", dlq_q ? dlq_q : "");
+    res = dlq_q ? query(conn, sql, NULL) : NULL;
+    free(sql);
+    free(dlq_q);
     if (!res)
         return -1;
     for (int i = 0; i < PQntuples(res); i++) {
@@ -200,6 +221,11 @@ static void print_json(const struct status *st, const char *input_dir, double no
     buf_init(&b);
     buf_append(&b, "{\"input_dir\":", 13);
     json_put_string(&b, input_dir);
+    buf_printf(&b, ",\"table\":");
+    if (st->table)
+        json_put_string(&b, st->table);
+    else
+        buf_printf(&b, "null");
     buf_printf(&b,
                ",\"hot_folder\":{\"files_pending\":%" PRIu64 ",\"bytes_pending\":%" PRIu64
                ",\"oldest_pending_age\":%.3f},\"ledger\":{\"loading\":%ld,"
@@ -247,7 +273,7 @@ static void print_human(const struct status *st, const char *input_dir, double n
     printf("  %-26s %" PRIu64 " (%" PRIu64 " bytes)\n", "files pending", st->folder_files,
            st->folder_bytes);
     print_age("oldest pending", age(st->folder_oldest, now));
-    printf("ledger (ingest_files)\n");
+    printf("ledger (ingest_files) of %s\n", st->table ? st->table : "(no such table)");
     printf("  %-26s %ld\n", "files being loaded", st->loading);
     print_age("oldest being loaded", age(st->loading_oldest, now));
     printf("  %-26s %ld\n", "files done", st->done);
@@ -267,7 +293,7 @@ static void print_human(const struct status *st, const char *input_dir, double n
     }
     printf("  %-26s %.1f\n", "rows/s, last minute", st->rows_minute);
     printf("  %-26s %.1f\n", "rows/s, last hour", st->rows_hour);
-    printf("dead letters (user_activity_errors)\n");
+    printf("dead letters (%s)\n", st->dlq ? st->dlq : "no such table");
     printf("  %-26s %ld\n", "total", st->dead_total);
     for (int c = REJECT_NONE + 1; c < REJECT_CODE_COUNT; c++)
         if (st->dead[c])
@@ -291,7 +317,7 @@ int cmd_status(struct cmd_context *ctx)
         fprintf(stderr, "sluice status: cannot connect to PostgreSQL: %s", PQerrorMessage(conn));
         goto out;
     }
-    if (read_database(conn, &st) < 0 || read_folder(conn, c->input_dir, &st) < 0)
+    if (read_database(conn, c, &st) < 0 || read_folder(conn, c->input_dir, &st) < 0)
         goto out;
     double now = clock_wall();
     double lag = age(st.folder_oldest, now);
@@ -312,6 +338,8 @@ int cmd_status(struct cmd_context *ctx)
         rc = 1;
     }
 out:
+    free(st.table);
+    free(st.dlq);
     PQfinish(conn);
     free(conninfo);
     return rc;

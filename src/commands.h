@@ -74,6 +74,8 @@ extern const char cmd_generate_help[], cmd_ingest_help[], cmd_archive_help[], cm
 
 /* The ingester's options from the configuration (cmd_ingest.c; `run` uses it too). */
 struct ingest_options;
-void cmd_ingest_options(const struct config *cfg, const char *conninfo, struct ingest_options *o);
+struct contract;
+void cmd_ingest_options(const struct config *cfg, const char *conninfo,
+                        const struct contract *contract, struct ingest_options *o);
 
 #endif

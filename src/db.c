@@ -14,9 +14,13 @@
  *
  * Every session it returns has synchronous_commit on (a COMMIT that returns is durable, whatever
  * the server default) and idle_in_transaction_session_timeout set, so the claims of a stalled
- * ingester are freed by the server. The schema (sql/postgres_setup.sql, compiled in) is applied
- * only when its marker is missing or older, under an advisory lock so several starters do not
- * race; a current schema costs one query and needs no privilege beyond reading the catalog.
+ * ingester are freed by the server. The schema (sql/postgres_setup.sql, compiled in) has two parts,
+ * each with its marker: the ledger, shared by every pipeline of the database (applied by
+ * db_connect), and the seed pipeline's tables, user_activity and its dead letters (applied by
+ * db_seed_ensure, when --table is the default). A part is run only when its marker is missing or
+ * older, under an advisory lock so several starters do not race; a current part costs one query
+ * and needs no privilege beyond reading the catalog. What a run changes in an existing database
+ * (the script says it as NOTICEs) is logged at info, one line a change.
  *
  * db_check() is the one place that turns a PGresult into OK / RETRY / FATAL; its log line keeps
  * the server's primary message, SQLSTATE, detail= and hint= apart. db_sqlstate_row_refused()
@@ -26,10 +30,12 @@
 #include "db.h"
 
 #include "clock.h"
+#include "dlq_table.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
 #include "signals.h"
+#include "table_name.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -43,7 +49,9 @@ extern const char schema_sql[];
 
 #define SCHEMA_MARKER_PREFIX "sluice schema "
 #define SCHEMA_COMMENT_SQL "COMMENT ON TABLE ingest_files IS '" SCHEMA_MARKER_PREFIX
-#define SCHEMA_LOCK_KEY 7262301 /* any constant: serialises schema setup across starters */
+#define SEED_MARKER_PREFIX "sluice seed "
+#define SEED_COMMENT_SQL "COMMENT ON TABLE user_activity_errors IS '" SEED_MARKER_PREFIX
+#define LEDGER_PART_START "-- sluice: the ledger."
 #define CONNECT_TIMEOUT_S 10.0  /* one attempt, from socket to ready */
 #define BACKOFF_FIRST_MS 100
 #define BACKOFF_MAX_MS 5000
@@ -399,19 +407,57 @@ static PGconn *attempt_connect(const char *conninfo, const char *appname, const 
 
 /* ---- session and schema -------------------------------------------------------------------- */
 
-/* The schema version a marker names ("sluice schema 3" -> 3), 0 when there is none. */
-static long marker_version(const char *text)
+/* The version a marker names ("sluice schema 3" -> 3), 0 when there is none. */
+static long marker_version(const char *text, const char *prefix)
 {
-    if (!text || strncmp(text, SCHEMA_MARKER_PREFIX, strlen(SCHEMA_MARKER_PREFIX)) != 0)
+    if (!text || strncmp(text, prefix, strlen(prefix)) != 0)
         return 0;
-    return strtol(text + strlen(SCHEMA_MARKER_PREFIX), NULL, 10);
+    return strtol(text + strlen(prefix), NULL, 10);
 }
 
-/* The version this binary's sql/postgres_setup.sql writes into its marker. */
-static long schema_version_built_in(void)
+/* The version this binary's sql/postgres_setup.sql writes into a marker. */
+static long version_built_in(const char *comment_sql)
 {
-    const char *p = strstr(schema_sql, SCHEMA_COMMENT_SQL);
-    return p ? strtol(p + strlen(SCHEMA_COMMENT_SQL), NULL, 10) : 0;
+    const char *p = strstr(schema_sql, comment_sql);
+    return p ? strtol(p + strlen(comment_sql), NULL, 10) : 0;
+}
+
+long db_schema_version(void)
+{
+    return version_built_in(SCHEMA_COMMENT_SQL);
+}
+
+bool db_schema_marker_current(const char *marker)
+{
+    return marker_version(marker, SCHEMA_MARKER_PREFIX) == db_schema_version();
+}
+
+/* The ledger part of the script: from its heading to the end. */
+static const char *ledger_sql(void)
+{
+    const char *p = strstr(schema_sql, LEDGER_PART_START);
+    return p ? p : schema_sql;
+}
+
+/* A NOTICE the script raised (SQLSTATE 00000: its own, not the server's "already exists,
+ * skipping") is a change it made: logged at info. */
+static void log_script_notice(void *arg, const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    if (state && strcmp(state, "00000") == 0 && msg)
+        log_info((const char *)arg, "%s", msg);
+}
+
+/* Run a part of the script with its notices logged (component names the log lines). */
+static PGresult *exec_script(PGconn *conn, const char *sql, const char *component)
+{
+    PQnoticeReceiver old = PQsetNoticeReceiver(conn, log_script_notice, (void *)component);
+    PQclear(PQexec(conn, "SET client_min_messages = notice"));
+    PGresult *res = PQexec(conn, sql);
+    PQclear(PQexec(conn, "SET client_min_messages = warning"));
+    PQsetNoticeReceiver(conn, old, NULL);
+    return res;
 }
 
 /* Record a failed result into f; the class comes from the SQLSTATE and the connection. */
@@ -448,10 +494,25 @@ static long schema_version_current(PGconn *conn, struct failure *f)
     if (PQresultStatus(res) != PGRES_TUPLES_OK)
         fail_result(f, conn, res, "reading the schema version", NULL);
     else
-        v = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0) ? marker_version(PQgetvalue(res, 0, 0))
-                                                           : 0;
+        v = PQntuples(res) == 1 && !PQgetisnull(res, 0, 0)
+                ? marker_version(PQgetvalue(res, 0, 0), SCHEMA_MARKER_PREFIX)
+                : 0;
     PQclear(res);
     return v;
+}
+
+/* Run a part of the script; 0, or -1 with f filled. */
+static int session_script(PGconn *conn, const char *sql, const char *what, const char *hint,
+                          struct failure *f)
+{
+    PGresult *res = exec_script(conn, sql, "db");
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_COMMAND_OK && PQresultStatus(res) != PGRES_TUPLES_OK) {
+        fail_result(f, conn, res, what, hint);
+        rc = -1;
+    }
+    PQclear(res);
+    return rc;
 }
 
 static int setup_session(PGconn *conn, double lock_timeout_s, struct failure *f)
@@ -463,7 +524,7 @@ static int setup_session(PGconn *conn, double lock_timeout_s, struct failure *f)
              (long)(lock_timeout_s * 1000));
     if (session_exec(conn, sql, "session settings", NULL, f) < 0)
         return -1;
-    long want = schema_version_built_in();
+    long want = version_built_in(SCHEMA_COMMENT_SQL);
     long have = schema_version_current(conn, f);
     if (have < 0)
         return -1;
@@ -477,22 +538,23 @@ static int setup_session(PGconn *conn, double lock_timeout_s, struct failure *f)
         f->permanent = true;
         return -1;
     }
-    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", SCHEMA_LOCK_KEY);
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", DB_SCHEMA_LOCK_KEY);
     if (session_exec(conn, sql, "schema lock", NULL, f) < 0)
         return -1;
     have = schema_version_current(conn, f); /* another starter may have done it meanwhile */
     if (have < 0)
         return -1;
     if (have != want) {
-        log_info("db", "creating or upgrading the schema (version %ld to %ld)", have, want);
+        log_info("db", "creating or upgrading the ledger (schema version %ld to %ld)", have, want);
         const char *hint = "the schema is missing or older than this sluice and this role may "
                            "not create it: run 'sluice db setup' as the owner role (or have the "
                            "DBA run sql/postgres_setup.sql), or GRANT CREATE ON SCHEMA public to "
                            "this role";
-        if (session_exec(conn, schema_sql, "schema setup (sql/postgres_setup.sql)", hint, f) < 0)
+        if (session_script(conn, ledger_sql(), "schema setup (sql/postgres_setup.sql)", hint, f) <
+            0)
             return -1;
     }
-    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", SCHEMA_LOCK_KEY);
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", DB_SCHEMA_LOCK_KEY);
     return session_exec(conn, sql, "schema unlock", NULL, f);
 }
 
@@ -562,4 +624,97 @@ PGconn *db_connect(const char *conninfo, const char *component, double lock_time
     buf_release(&f.msg);
     free(shown);
     return result;
+}
+
+/* ---- the seed pipeline's tables ------------------------------------------------------------ */
+
+/* The seed part's version in the database: 0 when user_activity is missing or the marker on
+ * user_activity_errors is; -1 after logging. */
+static long seed_version_current(PGconn *conn)
+{
+    PGresult *res = PQexec(
+        conn, "SELECT to_regclass(format('%I.%I', current_schema(), 'user_activity')) IS NOT NULL, "
+              "obj_description(to_regclass(format('%I.%I', current_schema(), "
+              "'user_activity_errors')), 'pg_class')");
+    long v = -1;
+    if (db_check(conn, res, PGRES_TUPLES_OK, "reading the seed tables' version") == DB_OK)
+        v = PQgetvalue(res, 0, 0)[0] == 't' && !PQgetisnull(res, 0, 1)
+                ? marker_version(PQgetvalue(res, 0, 1), SEED_MARKER_PREFIX)
+                : 0;
+    PQclear(res);
+    return v;
+}
+
+int db_seed_ensure(PGconn *conn)
+{
+    long want = version_built_in(SEED_COMMENT_SQL);
+    long have = seed_version_current(conn);
+    if (have < 0)
+        return -1;
+    if (have >= want)
+        return 0; /* current (or made by a newer sluice, which keeps it compatible) */
+    char sql[64];
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_lock(%d)", DB_SCHEMA_LOCK_KEY);
+    if (db_exec(conn, sql, "schema lock") != DB_OK)
+        return -1;
+    int rc = 0;
+    have = seed_version_current(conn); /* another starter may have done it meanwhile */
+    if (have < 0) {
+        rc = -1;
+    } else if (have < want) {
+        log_info("setup", "creating or upgrading the seed tables user_activity and "
+                          "user_activity_errors (version %ld to %ld)",
+                 have, want);
+        const char *end = strstr(schema_sql, LEDGER_PART_START);
+        size_t n = end ? (size_t)(end - schema_sql) : strlen(schema_sql);
+        char *seed = xmalloc(n + 1);
+        memcpy(seed, schema_sql, n);
+        seed[n] = '\0';
+        PGresult *res = exec_script(conn, seed, "setup");
+        free(seed);
+        /* one line on failure; the usual cause is a role that may not create or alter them */
+        if (db_check(conn, res, PGRES_COMMAND_OK,
+                     "making the seed tables current (sql/postgres_setup.sql; as the owner role: "
+                     "'sluice db setup')") != DB_OK)
+            rc = -1;
+        PQclear(res);
+    }
+    snprintf(sql, sizeof(sql), "SELECT pg_advisory_unlock(%d)", DB_SCHEMA_LOCK_KEY);
+    if (db_exec(conn, sql, "schema unlock") != DB_OK)
+        rc = -1;
+    return rc;
+}
+
+/* ---- the tables one pipeline uses ---------------------------------------------------------- */
+
+int db_tables_prepare(PGconn *conn, const char *table, const char *dlq_table, bool with_dlq,
+                      struct db_tables *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (strcmp(table, DB_SEED_TABLE) == 0 && db_seed_ensure(conn) < 0)
+        return -1;
+    char err[512];
+    int found = table_name_resolve(conn, table, &out->target, err, sizeof(err));
+    if (found <= 0) {
+        if (found == 0)
+            log_error("setup",
+                      "%s: create it first (sluice makes only the seed table %s itself; for any "
+                      "other it makes the dead-letter table and the ledger)",
+                      err, DB_SEED_TABLE);
+        else
+            log_error("setup", "%s", err);
+        return -1;
+    }
+    if (with_dlq && dlq_table && dlq_table_ensure(conn, out->target, dlq_table, &out->dlq) < 0) {
+        db_tables_release(out);
+        return -1;
+    }
+    return 0;
+}
+
+void db_tables_release(struct db_tables *t)
+{
+    free(t->target);
+    free(t->dlq);
+    t->target = t->dlq = NULL;
 }

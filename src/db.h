@@ -63,4 +63,35 @@ bool db_sqlstate_row_refused(const char *sqlstate);
 /* The SQLSTATE of a result, or "" */
 const char *db_sqlstate(const PGresult *res);
 
+/* The ledger's version this binary writes in its marker ("sluice schema N"), and whether a marker
+ * read from the database (NULL: none) names it. */
+long db_schema_version(void);
+bool db_schema_marker_current(const char *marker);
+
+/* The advisory lock that serialises schema changes across starters (any constant). */
+#define DB_SCHEMA_LOCK_KEY 7262301
+
+/* The seed pipeline's target: --table's default, whose tables sql/postgres_setup.sql makes. */
+#define DB_SEED_TABLE "user_activity"
+
+/* Make the seed pipeline's tables (user_activity, user_activity_errors) current: nothing when
+ * their marker is, else the seed part of sql/postgres_setup.sql under the schema lock, which
+ * upgrades a database the original project made in place (its rows kept, an index or rule it
+ * has under another name recognised) and says what it changed (logged at info). 0, or -1 after
+ * logging. */
+int db_seed_ensure(PGconn *conn);
+
+/* The tables one pipeline uses, as the catalog names them ("schema.table", unquoted). */
+struct db_tables {
+    char *target; /* the ledger's key for this pipeline's files */
+    char *dlq;    /* NULL when not asked for */
+};
+
+/* At start: the seed tables made current when table is the default; the target table must
+ * exist (else one ERROR line: create it first); with with_dlq, its dead-letter table dlq_table
+ * made or completed (dlq_table.c). 0 with out filled (db_tables_release), or -1 after logging. */
+int db_tables_prepare(PGconn *conn, const char *table, const char *dlq_table, bool with_dlq,
+                      struct db_tables *out);
+void db_tables_release(struct db_tables *t);
+
 #endif

@@ -2,51 +2,77 @@
  * grants.c - the privileges sluice's commands need, in one table: checked at start (so a missing
  * one is named as the exact GRANT to run, once, instead of failing every batch with 42501) and
  * printed as GRANT statements for an ingest role (`sluice db setup`, and the embedded cluster's
- * `db start`, which runs them).
+ * `db start`, which runs them). The table names the objects by role (the ledger, the target,
+ * the dead-letter table and its sequence); the pipeline's actual tables fill them in, schema
+ * included, so a pipeline loading sales.orders is checked on sales.orders, its dead-letter table
+ * and the schema sales.
  */
 #include "grants.h"
 
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "table_name.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum grant_kind { GRANT_DATABASE, GRANT_SCHEMA, GRANT_TABLE, GRANT_SEQUENCE };
 
+/* The objects of a grant, by the part they play. */
+enum grant_object {
+    OBJ_DATABASE,     /* the current database */
+    OBJ_SCHEMA,       /* the current schema: the ledger's */
+    OBJ_TARGET_SCHEMA, /* the target's schema, when it is another */
+    OBJ_DLQ_SCHEMA,   /* the dead-letter table's schema, when it is another */
+    OBJ_LEDGER,
+    OBJ_TARGET,
+    OBJ_DLQ,
+    OBJ_DLQ_SEQ, /* the sequence behind the dead-letter table's error_id */
+    OBJ_COUNT
+};
+
 /* Every privilege a command needs, one a row; rows of one object are adjacent. */
 static const struct grant {
     enum grant_kind kind;
-    const char *object; /* NULL: the current database or schema */
+    enum grant_object object;
     const char *privilege;
     unsigned need;
 } grants[] = {
-    {GRANT_DATABASE, NULL, "CONNECT", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_DATABASE, NULL, "TEMPORARY", GRANTS_INGEST}, /* the dedupe staging table */
-    {GRANT_SCHEMA, NULL, "USAGE", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_TABLE, "ingest_files", "SELECT", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_TABLE, "ingest_files", "INSERT", GRANTS_INGEST},
-    {GRANT_TABLE, "ingest_files", "UPDATE", GRANTS_INGEST | GRANTS_ARCHIVE},
-    {GRANT_TABLE, "user_activity", "SELECT", GRANTS_INGEST},
-    {GRANT_TABLE, "user_activity", "INSERT", GRANTS_INGEST},
-    {GRANT_TABLE, "user_activity_errors", "INSERT", GRANTS_INGEST},
-    {GRANT_SEQUENCE, "user_activity_errors_error_id_seq", "USAGE", GRANTS_INGEST},
+    {GRANT_DATABASE, OBJ_DATABASE, "CONNECT", GRANTS_INGEST | GRANTS_ARCHIVE},
+    {GRANT_DATABASE, OBJ_DATABASE, "TEMPORARY", GRANTS_INGEST}, /* the dedupe staging table */
+    {GRANT_SCHEMA, OBJ_SCHEMA, "USAGE", GRANTS_INGEST | GRANTS_ARCHIVE},
+    {GRANT_SCHEMA, OBJ_TARGET_SCHEMA, "USAGE", GRANTS_INGEST},
+    {GRANT_SCHEMA, OBJ_DLQ_SCHEMA, "USAGE", GRANTS_INGEST},
+    {GRANT_TABLE, OBJ_LEDGER, "SELECT", GRANTS_INGEST | GRANTS_ARCHIVE},
+    {GRANT_TABLE, OBJ_LEDGER, "INSERT", GRANTS_INGEST},
+    {GRANT_TABLE, OBJ_LEDGER, "UPDATE", GRANTS_INGEST | GRANTS_ARCHIVE},
+    {GRANT_TABLE, OBJ_TARGET, "SELECT", GRANTS_INGEST},
+    {GRANT_TABLE, OBJ_TARGET, "INSERT", GRANTS_INGEST},
+    {GRANT_TABLE, OBJ_DLQ, "INSERT", GRANTS_INGEST},
+    {GRANT_SEQUENCE, OBJ_DLQ_SEQ, "USAGE", GRANTS_INGEST},
 };
 #define NGRANTS (sizeof(grants) / sizeof(grants[0]))
 
 static const char *const grant_kind_names[] = {"DATABASE", "SCHEMA", "TABLE", "SEQUENCE"};
 
-/* The names a GRANT statement needs, read from the session. */
+/* The names a GRANT statement needs, read from the session: every object quoted for SQL, NULL
+ * for one this pipeline does not use (no dead-letter table asked for, a schema already named). */
 struct grant_names {
-    char *database, *schema, *role; /* quoted identifiers (PQescapeIdentifier) */
+    char *object[OBJ_COUNT];
+    char *oid[OBJ_COUNT]; /* what the check asks about: the oid, which needs no USAGE on a schema */
+    char *role;
 };
 
 static void grant_names_release(struct grant_names *n)
 {
-    PQfreemem(n->database);
-    PQfreemem(n->schema);
-    PQfreemem(n->role);
+    for (int i = 0; i < OBJ_COUNT; i++) {
+        free(n->object[i]);
+        free(n->oid[i]);
+    }
+    free(n->role);
+    memset(n, 0, sizeof(*n));
 }
 
 /* Append "GRANT a, b ON KIND object TO role;" for every object with a selected row. */
@@ -56,10 +82,7 @@ static void grants_format(struct buf *b, const bool *selected, const struct gran
     for (size_t i = 0; i < NGRANTS;) {
         size_t j = i;
         bool any = false;
-        while (j < NGRANTS && grants[j].kind == grants[i].kind &&
-               (grants[j].object == grants[i].object ||
-                (grants[j].object && grants[i].object &&
-                 strcmp(grants[j].object, grants[i].object) == 0))) {
+        while (j < NGRANTS && grants[j].object == grants[i].object) {
             any = any || selected[j];
             j++;
         }
@@ -73,10 +96,8 @@ static void grants_format(struct buf *b, const bool *selected, const struct gran
                     buf_printf(b, "%s%s", first ? "" : ", ", grants[k].privilege);
                     first = false;
                 }
-            const char *object = grants[i].object                   ? grants[i].object
-                                 : grants[i].kind == GRANT_DATABASE ? n->database
-                                                                    : n->schema;
-            buf_printf(b, " ON %s %s TO %s;", grant_kind_names[grants[i].kind], object, n->role);
+            buf_printf(b, " ON %s %s TO %s;", grant_kind_names[grants[i].kind],
+                       n->object[grants[i].object], n->role);
         }
         i = j;
     }
@@ -84,37 +105,79 @@ static void grants_format(struct buf *b, const bool *selected, const struct gran
     b->len--;
 }
 
-/* Read current_database(), current_schema() and quote them and role. 0, or -1 after logging. */
-static int grant_names_init(PGconn *conn, const char *role, struct grant_names *n)
+/* Read the names from the session and the catalog, quoted, and the objects' oids: the database,
+ * the current schema, the ledger, the pipeline's tables (t: "schema.table" as the catalog names
+ * them; NULL members are left out), the schemas they are in when those differ from the current
+ * one, the sequence behind the dead-letter table's error_id, and role (NULL: the session's).
+ * Only the catalog is read, so a role without USAGE on a schema learns what it lacks there.
+ * 0, or -1 after logging. */
+static int grant_names_init(PGconn *conn, const char *role, const struct grants_tables *t,
+                            struct grant_names *n)
 {
     memset(n, 0, sizeof(*n));
-    PGresult *res = PQexec(conn, "SELECT current_database(), current_schema(), current_user");
+    const char *p[] = {t ? t->target : NULL, t ? t->dlq : NULL, role};
+#define REL_NAME(x)                                                                               \
+    "(SELECT format('%I.%I', s.nspname, c.relname) FROM pg_class c JOIN pg_namespace s "          \
+    "ON s.oid = c.relnamespace WHERE c.oid = " x ")"
+#define REL_NSP(x) "(SELECT relnamespace FROM pg_class WHERE oid = " x ")"
+    PGresult *res = PQexecParams(
+        conn,
+        "WITH o AS (SELECT to_regclass('ingest_files')::oid AS ledger, " TABLE_NAME_OID_SQL("1")
+        " AS target, " TABLE_NAME_OID_SQL("2") " AS dlq, (SELECT oid FROM pg_namespace "
+        "WHERE nspname = current_schema()) AS cur), "
+        "q AS (SELECT o.*, " REL_NSP("o.target") " AS tns, " REL_NSP("o.dlq") " AS dns, "
+        "(SELECT d.objid FROM pg_depend d JOIN pg_attribute a ON a.attrelid = d.refobjid "
+        "AND a.attnum = d.refobjsubid JOIN pg_class c ON c.oid = d.objid "
+        "WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass "
+        "AND d.refobjid = o.dlq AND a.attname = 'error_id' AND d.deptype IN ('a', 'i') "
+        "AND c.relkind = 'S' LIMIT 1) AS seq FROM o) "
+        "SELECT format('%I', current_database()), NULL, "
+        "format('%I', coalesce(current_schema(), 'public')), cur, "
+        "(SELECT format('%I', nspname) FROM pg_namespace WHERE oid = tns AND tns <> cur), "
+        "CASE WHEN tns <> cur THEN tns END, "
+        "(SELECT format('%I', nspname) FROM pg_namespace WHERE oid = dns AND dns <> cur "
+        "AND dns <> coalesce(tns, 0)), "
+        "CASE WHEN dns <> cur AND dns <> coalesce(tns, 0) THEN dns END, "
+        REL_NAME("ledger") ", ledger, " REL_NAME("target") ", target, " REL_NAME("dlq")
+        ", dlq, " REL_NAME("seq") ", seq, format('%I', coalesce($3::text, current_user)) FROM q",
+        3, NULL, p, NULL, NULL, 0);
+#undef REL_NAME
+#undef REL_NSP
     int rc = -1;
-    if (db_check(conn, res, PGRES_TUPLES_OK, "reading the session's names") != DB_OK)
+    if (db_check(conn, res, PGRES_TUPLES_OK, "reading the names of the grants") != DB_OK)
         goto out;
-    const char *r = role ? role : PQgetvalue(res, 0, 2);
-    const char *s = PQgetisnull(res, 0, 1) ? "public" : PQgetvalue(res, 0, 1);
-    n->database = PQescapeIdentifier(conn, PQgetvalue(res, 0, 0), strlen(PQgetvalue(res, 0, 0)));
-    n->schema = PQescapeIdentifier(conn, s, strlen(s));
-    n->role = PQescapeIdentifier(conn, r, strlen(r));
-    rc = n->database && n->schema && n->role ? 0 : -1;
-    if (rc < 0)
-        log_error("db", "cannot quote a name: %s", PQerrorMessage(conn));
+    if (PQgetisnull(res, 0, 9)) {
+        log_error("db", "the ledger table ingest_files is missing");
+        goto out;
+    }
+    /* the columns come in pairs, name and oid, in this order */
+    static const enum grant_object cols[] = {OBJ_DATABASE, OBJ_SCHEMA, OBJ_TARGET_SCHEMA,
+                                             OBJ_DLQ_SCHEMA, OBJ_LEDGER, OBJ_TARGET,
+                                             OBJ_DLQ,      OBJ_DLQ_SEQ};
+    for (int i = 0; i < (int)(sizeof(cols) / sizeof(cols[0])); i++) {
+        if (PQgetisnull(res, 0, 2 * i))
+            continue;
+        n->object[cols[i]] = xstrdup(PQgetvalue(res, 0, 2 * i));
+        if (!PQgetisnull(res, 0, 2 * i + 1))
+            n->oid[cols[i]] = xstrdup(PQgetvalue(res, 0, 2 * i + 1));
+    }
+    n->role = xstrdup(PQgetvalue(res, 0, 16));
+    rc = 0;
 out:
     PQclear(res);
     return rc;
 }
 
-char *grants_sql(PGconn *conn, const char *role)
+char *grants_sql(PGconn *conn, const char *role, const struct grants_tables *t)
 {
     struct grant_names n;
-    if (grant_names_init(conn, role, &n) < 0) {
+    if (grant_names_init(conn, role, t, &n) < 0) {
         grant_names_release(&n);
         return NULL;
     }
     bool all[NGRANTS];
     for (size_t i = 0; i < NGRANTS; i++)
-        all[i] = true;
+        all[i] = n.object[grants[i].object] != NULL;
     struct buf b;
     buf_init(&b);
     grants_format(&b, all, &n, "\n");
@@ -124,51 +187,66 @@ char *grants_sql(PGconn *conn, const char *role)
     return b.data;
 }
 
-int grants_check(PGconn *conn, unsigned need, const char *component)
+int grants_check(PGconn *conn, unsigned need, const char *component,
+                 const struct grants_tables *t)
 {
+    struct grant_names n;
+    if (grant_names_init(conn, NULL, t, &n) < 0) {
+        grant_names_release(&n);
+        return -1;
+    }
+    /* the names come quoted from the server and go back as parameters, never pasted */
     struct buf sql;
     buf_init(&sql);
-    buf_printf(&sql, "SELECT ");
+    const char *params[NGRANTS];
+    int np = 0;
+    bool asked[NGRANTS];
+    buf_printf(&sql, "SELECT true");
     for (size_t i = 0; i < NGRANTS; i++) {
         const struct grant *g = &grants[i];
-        const char *sep = i ? ", " : "";
+        asked[i] = (g->need & need) && n.object[g->object] &&
+                   (g->kind == GRANT_DATABASE || n.oid[g->object]);
+        if (!asked[i])
+            continue;
+        if (g->kind != GRANT_DATABASE)
+            params[np++] = n.oid[g->object];
         switch (g->kind) {
         case GRANT_DATABASE:
-            buf_printf(&sql, "%shas_database_privilege(current_database(), '%s')", sep,
-                       g->privilege);
+            buf_printf(&sql, ", has_database_privilege(current_database(), '%s')", g->privilege);
             break;
         case GRANT_SCHEMA:
-            buf_printf(&sql, "%shas_schema_privilege(current_schema(), '%s')", sep, g->privilege);
+            buf_printf(&sql, ", has_schema_privilege($%d::oid, '%s')", np, g->privilege);
             break;
         case GRANT_TABLE:
-            buf_printf(&sql, "%shas_table_privilege('%s', '%s')", sep, g->object, g->privilege);
+            buf_printf(&sql, ", has_table_privilege($%d::oid, '%s')", np, g->privilege);
             break;
         case GRANT_SEQUENCE:
-            buf_printf(&sql, "%shas_sequence_privilege('%s', '%s')", sep, g->object, g->privilege);
+            buf_printf(&sql, ", has_sequence_privilege($%d::oid, '%s')", np, g->privilege);
             break;
         }
     }
     buf_putc(&sql, '\0');
-    PGresult *res = PQexec(conn, sql.data);
+    PGresult *res = PQexecParams(conn, sql.data, np, NULL, params, NULL, NULL, 0);
     buf_release(&sql);
     int rc = -1;
-    struct grant_names n = {0};
     struct buf missing;
     buf_init(&missing);
     if (db_check(conn, res, PGRES_TUPLES_OK, "checking privileges") != DB_OK)
         goto out;
     bool lacks[NGRANTS];
     bool any = false;
+    int col = 1; /* column 0 is the "true" the list starts with */
     for (size_t i = 0; i < NGRANTS; i++) {
-        lacks[i] = (grants[i].need & need) && strcmp(PQgetvalue(res, 0, (int)i), "t") != 0;
+        lacks[i] = false;
+        if (!asked[i])
+            continue;
+        lacks[i] = strcmp(PQgetvalue(res, 0, col++), "t") != 0;
         any = any || lacks[i];
     }
     if (!any) {
         rc = 0;
         goto out;
     }
-    if (grant_names_init(conn, NULL, &n) < 0)
-        goto out;
     grants_format(&missing, lacks, &n, " ");
     log_error(component,
               "role %s lacks privileges sluice needs (42501) hint=as the owner role run: %s "

@@ -12,12 +12,21 @@ enum grants_need {
     GRANTS_ARCHIVE = 1 << 1,
 };
 
-/* Check that the session's role holds every privilege `need` (enum grants_need bits) requires.
- * 0, or -1 after logging one line that names each missing GRANT. */
-int grants_check(PGconn *conn, unsigned need, const char *component);
+/* The pipeline's tables, "schema.table" as the catalog names them (db_tables_prepare); NULL
+ * members (or a NULL struct) are not checked or granted: only the ledger and the database. */
+struct grants_tables {
+    const char *target;
+    const char *dlq;
+};
 
-/* The GRANT statements an ingest role needs (one a line, ending in ';'); heap string, the caller
- * frees; NULL after logging. The names are quoted for SQL. */
-char *grants_sql(PGconn *conn, const char *role);
+/* Check that the session's role holds every privilege `need` (enum grants_need bits) requires
+ * on the ledger and on the pipeline's tables t. 0, or -1 after logging one line that names each
+ * missing GRANT. */
+int grants_check(PGconn *conn, unsigned need, const char *component,
+                 const struct grants_tables *t);
+
+/* The GRANT statements an ingest role needs for the pipeline's tables t (one a line, ending in
+ * ';'); heap string, the caller frees; NULL after logging. The names are quoted for SQL. */
+char *grants_sql(PGconn *conn, const char *role, const struct grants_tables *t);
 
 #endif

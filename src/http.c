@@ -18,7 +18,7 @@
 #include "http.h"
 
 #include "clock.h"
-
+#include "db.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -142,8 +142,9 @@ static bool probe_db(PGconn **conn, const char *conninfo, char *why, size_t why_
         char msg[200];
         one_line(msg, sizeof(msg), PQerrorMessage(*conn));
         snprintf(why, why_len, "database unreachable: %s", msg);
-    } else if (PQgetisnull(res, 0, 0) || strcmp(PQgetvalue(res, 0, 0), "sluice schema 1") != 0) {
-        snprintf(why, why_len, "database schema is not current (no 'sluice schema 1' marker)");
+    } else if (PQgetisnull(res, 0, 0) || !db_schema_marker_current(PQgetvalue(res, 0, 0))) {
+        snprintf(why, why_len, "database schema is not current (no 'sluice schema %ld' marker)",
+                 db_schema_version());
         PQclear(res);
         return true; /* reachable, not ready */
     }

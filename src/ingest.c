@@ -18,6 +18,7 @@
 #include "ingest.h"
 
 #include "batch.h"
+#include "contract.h"
 #include "clock.h"
 #include "db.h"
 #include "file_policy.h"
@@ -407,7 +408,11 @@ static int worker_init(struct worker *w)
     batch_init(&w->batch, o->batch_bytes, w->max_files);
     w->retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
     struct loader_options lo = {
-        .event_types = o->event_types,
+        .table = &o->contract->table,
+        .dlq_sql_name = o->contract->dlq_sql_name,
+        .env = o->contract->env,
+        .column_map = o->column_map,
+        .strict_columns = o->strict_columns,
         .max_row_bytes = o->max_row_bytes,
         .lock_timeout = o->lock_timeout,
     };

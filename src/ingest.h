@@ -8,13 +8,16 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+struct contract;
 
 struct ingest_options {
     const char *conninfo;
     const char *input_dir;
     const char *error_dir;
     const char *checkpoint_dir;
-    const char *event_types;
+    const struct contract *contract; /* the target table's rules (contract.h) */
+    const char *column_map;          /* --column-map */
+    bool strict_columns;
     size_t max_row_bytes;
     uint64_t max_file_bytes; /* 0 = unlimited */
     size_t batch_bytes;

@@ -1,8 +1,11 @@
 /*
  * ledger.c - the only code that reads or writes ingest_files.
  *
+ * Every statement is scoped to one target table (the ledger's key is table, name, content hash),
+ * so pipelines loading different tables share one database without seeing each other's files.
+ *
  * A batch claims its files in its own transaction: pg_try_advisory_xact_lock on a key made of
- * name and content hash (so the claim dies with the transaction or the session, never leaks),
+ * table, name and content hash (so the claim dies with the transaction or the session, never leaks),
  * then the row is registered if new and its progress read. Progress moves only by
  * ledger_advance(), a compare-and-set on (status 'loading', committed_offset) inside the same
  * transaction as the rows it accounts for: two writers can never both advance a file, and a
@@ -26,23 +29,32 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
-/* The files' advisory lock keys (name + content hash) as an array literal in keys; only the
- * busy ones with busy_only. */
-static const char *lock_keys(struct buf *keys, struct ledger_file **files, size_t n,
-                             bool busy_only)
+int64_t ledger_lock_key(const char *table, const char *name, const char *hash)
+{
+    XXH64_hash_t seed = XXH3_64bits(table, strlen(table));
+    seed = XXH3_64bits_withSeed(hash, strlen(hash), seed);
+    return (int64_t)XXH3_64bits_withSeed(name, strlen(name), seed);
+}
+
+/* The files' advisory lock keys as an array literal in keys; only the busy ones with busy_only. */
+static const char *lock_keys(struct buf *keys, const char *table, struct ledger_file **files,
+                             size_t n, bool busy_only)
 {
     for (size_t i = 0; i < n; i++) {
         if (busy_only && !files[i]->busy)
             continue;
         char key[32];
-        snprintf(key, sizeof(key), "%" PRId64, filehash_lock_key(files[i]->hash, files[i]->name));
+        snprintf(key, sizeof(key), "%" PRId64,
+                 ledger_lock_key(table, files[i]->name, files[i]->hash));
         pgarray_add(keys, key);
     }
     return pgarray_end(keys);
 }
 
-enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n)
+enum sink_result ledger_claim(PGconn *conn, const char *table, struct ledger_file **files,
+                              size_t n)
 {
     struct buf keys, names, hashes, sizes, mtimes, again_n, again_h;
     struct buf *all[] = {&keys, &names, &hashes, &sizes, &mtimes, &again_n, &again_h};
@@ -51,7 +63,7 @@ enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n
     PGresult *res = NULL;
     enum sink_result r;
 
-    const char *p1[] = {lock_keys(&keys, files, n, false)};
+    const char *p1[] = {lock_keys(&keys, table, files, n, false)};
     r = sink_query(conn,
                    "SELECT pg_try_advisory_xact_lock(k) FROM unnest($1::bigint[]) "
                    "WITH ORDINALITY AS t(k, i) ORDER BY i",
@@ -79,21 +91,23 @@ enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n
         goto out;
 
     const char *p2[] = {pgarray_end(&names), pgarray_end(&hashes), pgarray_end(&sizes),
-                        pgarray_end(&mtimes)};
+                        pgarray_end(&mtimes), table};
     r = sink_query(conn,
-                   "INSERT INTO ingest_files (file_name, content_hash, size_bytes, file_mtime) "
-                   "SELECT n, h, s, to_timestamp(m) FROM unnest($1::text[], $2::text[], "
-                   "$3::bigint[], $4::float8[]) AS t(n, h, s, m) ON CONFLICT DO NOTHING",
-                   4, p2, PGRES_COMMAND_OK, "register files", NULL);
+                   "INSERT INTO ingest_files (target_table, file_name, content_hash, size_bytes, "
+                   "file_mtime) SELECT $5, n, h, s, to_timestamp(m) FROM unnest($1::text[], "
+                   "$2::text[], $3::bigint[], $4::float8[]) AS t(n, h, s, m) "
+                   "ON CONFLICT DO NOTHING",
+                   5, p2, PGRES_COMMAND_OK, "register files", NULL);
     if (r != SINK_OK)
         goto out;
+    const char *p_read[] = {p2[0], p2[1], table};
     r = sink_query(conn,
                    "SELECT f.status, f.committed_offset, f.committed_line, "
                    "f.archived_at IS NOT NULL, coalesce(f.committed_at::text, ''), "
                    "coalesce(f.archived_as, '') FROM unnest($1::text[], $2::text[]) "
-                   "WITH ORDINALITY AS t(n, h, i) JOIN ingest_files f "
-                   "ON f.file_name = t.n AND f.content_hash = t.h ORDER BY t.i",
-                   2, p2, PGRES_TUPLES_OK, "read ledger", &res);
+                   "WITH ORDINALITY AS t(n, h, i) JOIN ingest_files f ON f.target_table = $3 "
+                   "AND f.file_name = t.n AND f.content_hash = t.h ORDER BY t.i",
+                   3, p_read, PGRES_TUPLES_OK, "read ledger", &res);
     if (r != SINK_OK)
         goto out;
     if ((size_t)PQntuples(res) != nclaimed) {
@@ -124,11 +138,12 @@ enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n
     }
     if (nagain) {
         /* The same content dropped again after it was archived: hand it to the archiver. */
-        const char *p3[] = {pgarray_end(&again_n), pgarray_end(&again_h)};
+        const char *p3[] = {pgarray_end(&again_n), pgarray_end(&again_h), table};
         r = sink_query(conn,
                        "UPDATE ingest_files f SET archived_at = NULL FROM unnest($1::text[], "
-                       "$2::text[]) AS t(n, h) WHERE f.file_name = t.n AND f.content_hash = t.h",
-                       2, p3, PGRES_COMMAND_OK, "re-open re-dropped files", NULL);
+                       "$2::text[]) AS t(n, h) WHERE f.target_table = $3 AND f.file_name = t.n "
+                       "AND f.content_hash = t.h",
+                       3, p3, PGRES_COMMAND_OK, "re-open re-dropped files", NULL);
         if (r != SINK_OK)
             goto out;
     }
@@ -140,7 +155,8 @@ out:
     return r;
 }
 
-enum sink_result ledger_advance(PGconn *conn, struct ledger_file **files, size_t n)
+enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_file **files,
+                                size_t n)
 {
     struct buf names, hashes, status, offs, lines, loaded, rejected, old;
     struct buf *all[] = {&names, &hashes, &status, &offs, &lines, &loaded, &rejected, &old};
@@ -164,9 +180,10 @@ enum sink_result ledger_advance(PGconn *conn, struct ledger_file **files, size_t
     }
     enum sink_result r = SINK_OK;
     if (moving) {
-        const char *p[NCOLS];
+        const char *p[NCOLS + 1];
         for (size_t i = 0; i < NCOLS; i++)
             p[i] = pgarray_end(all[i]);
+        p[NCOLS] = table;
         PGresult *res = NULL;
         r = sink_query(
             conn,
@@ -175,9 +192,9 @@ enum sink_result ledger_advance(PGconn *conn, struct ledger_file **files, size_t
             "rows_rejected = f.rows_rejected + t.rj, committed_at = clock_timestamp() "
             "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
             "$6::bigint[], $7::bigint[], $8::bigint[]) AS t(n, h, st, off, line, ld, rj, old) "
-            "WHERE f.file_name = t.n AND f.content_hash = t.h AND f.committed_offset = t.old "
-            "AND f.status = 'loading'",
-            NCOLS, p, PGRES_COMMAND_OK, "update ledger", &res);
+            "WHERE f.target_table = $9 AND f.file_name = t.n AND f.content_hash = t.h "
+            "AND f.committed_offset = t.old AND f.status = 'loading'",
+            NCOLS + 1, p, PGRES_COMMAND_OK, "update ledger", &res);
         if (r == SINK_OK && strtoull(PQcmdTuples(res), NULL, 10) != moving) {
             log_error("ledger", "ledger moved under this batch (%s of %zu rows updated)",
                       PQcmdTuples(res), moving);
@@ -206,12 +223,12 @@ static int stall_slot(struct ledger_stalls *s, int pid, const char *xact, bool *
     return oldest;
 }
 
-enum sink_result ledger_free_stalled(PGconn *conn, struct ledger_stalls *s,
+enum sink_result ledger_free_stalled(PGconn *conn, const char *table, struct ledger_stalls *s,
                                      struct ledger_file **files, size_t n, double lock_timeout_s)
 {
     struct buf keys;
     buf_init(&keys);
-    const char *p[] = {lock_keys(&keys, files, n, true)};
+    const char *p[] = {lock_keys(&keys, table, files, n, true)};
     PGresult *res = NULL;
     enum sink_result r = sink_query(
         conn,
@@ -274,26 +291,26 @@ enum sink_result ledger_free_stalled(PGconn *conn, struct ledger_stalls *s,
     return r;
 }
 
-enum sink_result ledger_archive_page(PGconn *conn, const char *after_name, const char *after_hash,
-                                     int limit, PGresult **out)
+enum sink_result ledger_archive_page(PGconn *conn, const char *table, const char *after_name,
+                                     const char *after_hash, int limit, PGresult **out)
 {
     char lim[16];
     snprintf(lim, sizeof(lim), "%d", limit);
-    const char *p[] = {after_name, after_hash, lim};
+    const char *p[] = {after_name, after_hash, lim, table};
     return sink_query(conn,
                       "SELECT file_name, content_hash, size_bytes FROM ingest_files "
-                      "WHERE status = 'done' AND archived_at IS NULL "
+                      "WHERE target_table = $4 AND status = 'done' AND archived_at IS NULL "
                       "AND (file_name, content_hash) > ($1, $2) "
                       "ORDER BY file_name, content_hash LIMIT $3::int",
-                      3, p, PGRES_TUPLES_OK, "list files to archive", out);
+                      4, p, PGRES_TUPLES_OK, "list files to archive", out);
 }
 
-enum sink_result ledger_mark_archived(PGconn *conn, const char *name, const char *hash,
-                                      const char *as)
+enum sink_result ledger_mark_archived(PGconn *conn, const char *table, const char *name,
+                                      const char *hash, const char *as)
 {
-    const char *p[] = {name, hash, as};
+    const char *p[] = {name, hash, as, table};
     return sink_query(conn,
                       "UPDATE ingest_files SET archived_at = now(), archived_as = $3 "
-                      "WHERE file_name = $1 AND content_hash = $2",
-                      3, p, PGRES_COMMAND_OK, "mark archived", NULL);
+                      "WHERE target_table = $4 AND file_name = $1 AND content_hash = $2",
+                      4, p, PGRES_COMMAND_OK, "mark archived", NULL);
 }

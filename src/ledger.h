@@ -2,6 +2,11 @@
  * ledger.h - every statement on ingest_files, the per-file record of what is committed: the
  * ingester's claim, progress read and compare-and-set advance, the freeing of claims held by a
  * stalled ingester, and the archiver's paging and marking.
+ *
+ * Every function works within one target table: `table` is the table as the catalog names it,
+ * "schema.table" unquoted (table_name_resolve() makes it; cfg->table holds it after the setup).
+ * Pipelines loading other tables from the same database never see or block each other's files,
+ * even under the same names.
  */
 #ifndef SLUICE_LEDGER_H
 #define SLUICE_LEDGER_H
@@ -35,11 +40,13 @@ struct ledger_file {
 /* In one open transaction: take each file's advisory lock (held until the transaction ends),
  * register the claimed ones (a new row starts at offset 0) and read their progress. A done file
  * that was archived and is here again is re-opened for the archiver (archived_at cleared). */
-enum sink_result ledger_claim(PGconn *conn, struct ledger_file **files, size_t n);
+enum sink_result ledger_claim(PGconn *conn, const char *table, struct ledger_file **files,
+                              size_t n);
 
 /* Compare-and-set: advance every file with new_status set, but only where the ledger still
  * says 'loading' at the offset this batch started from. SINK_FATAL when any row had moved. */
-enum sink_result ledger_advance(PGconn *conn, struct ledger_file **files, size_t n);
+enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_file **files,
+                                size_t n);
 
 /* Samples of the sessions holding files this ingester wants, kept between calls. */
 #define LEDGER_STALL_SLOTS 32
@@ -56,15 +63,18 @@ struct ledger_stalls {
  * bytes_processed has not moved, for longer than lock_timeout_s (seen at least twice) is a
  * stalled ingester; end it, so its claims are freed and its batch rolls back. A holder that
  * makes progress is never ended, however long its COPY runs. */
-enum sink_result ledger_free_stalled(PGconn *conn, struct ledger_stalls *s,
+enum sink_result ledger_free_stalled(PGconn *conn, const char *table, struct ledger_stalls *s,
                                      struct ledger_file **files, size_t n, double lock_timeout_s);
 
 /* The archiver: one page of done, unarchived files after (after_name, after_hash) in name
  * order; columns file_name, content_hash, size_bytes. The caller clears the result. */
-enum sink_result ledger_archive_page(PGconn *conn, const char *after_name, const char *after_hash,
-                                     int limit, PGresult **out);
+enum sink_result ledger_archive_page(PGconn *conn, const char *table, const char *after_name,
+                                     const char *after_hash, int limit, PGresult **out);
 /* Record that the file now lives in the archive as `as`. */
-enum sink_result ledger_mark_archived(PGconn *conn, const char *name, const char *hash,
-                                      const char *as);
+enum sink_result ledger_mark_archived(PGconn *conn, const char *table, const char *name,
+                                      const char *hash, const char *as);
+
+/* The advisory lock key of one file of one table: the claim every ingester of that table takes. */
+int64_t ledger_lock_key(const char *table, const char *name, const char *hash);
 
 #endif

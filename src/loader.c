@@ -4,8 +4,9 @@
  *   BEGIN
  *   claim each file (ledger): advisory lock, register, read progress; done and quarantined
  *     files are skipped, a file being loaded resumes at committed_offset
- *   COPY user_activity FROM STDIN         valid rows, validated and encoded in C
- *   COPY user_activity_errors FROM STDIN  rejected rows with code, column, file, line, raw text
+ *   COPY target (cols) FROM STDIN         valid rows, validated and encoded in C; one COPY per
+ *                                         header layout (the columns the files have)
+ *   COPY target_errors FROM STDIN         rejected rows with code, column, file, line, raw text
  *   UPDATE ingest_files                   compare-and-set on the offset the batch started at
  *   COMMIT
  *
@@ -16,9 +17,9 @@
  * where duplicates are routed to the dead letters in SQL; the next batches stay on that path
  * (duplicates come in runs) until one has none.
  *
- * A row the server refuses for its data (a CHECK or a foreign key sluice does not check, a
- * trigger that raises: SINK_REJECTED) fails the COPY too: the caller rolls back and calls again
- * in careful mode, where the valid rows go in groups under savepoints and the refused ones are
+ * A row the server refuses for its data (a CHECK sluice cannot compile, a foreign key, a trigger
+ * that raises: SINK_REJECTED) fails the COPY too: the caller rolls back and calls again in
+ * careful mode, where the valid rows go in groups under savepoints and the refused ones are
  * bisected out to db_rejected dead letters (row_bisect.c), in the same transaction. Careful
  * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal.
  *
@@ -56,8 +57,12 @@ struct loader {
     struct schema *schema;
     struct csv_reader *reader;
     char *chunk;
-    struct buf copy, rej;
-    struct idset *batch_ids; /* event_ids sent in this batch */
+    struct buf copy, rej, key;
+    struct idset *batch_ids; /* keys sent in this batch */
+    struct buf open_cols;    /* the column list of the open COPY (empty when none is open) */
+    bool copy_open;
+    uint64_t open_rows;      /* rows sent in it */
+    char *stage_create_sql, *stage_route_sql; /* made once from the table's definition */
     bool staging;
     unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
     struct ledger_stalls stalls; /* samples of the sessions holding files we want */
@@ -69,20 +74,119 @@ struct loader {
     uint64_t refused;         /* rows refused by the server in this attempt */
 };
 
-static const char *const copy_main_sql =
-    "COPY user_activity (event_id, event_time, event_type, product_id, price, user_id, "
-    "session_id) FROM STDIN";
-static const char *const copy_stage_sql =
-    "COPY sluice_stage (file_idx, line, event_id, event_time, event_type, product_id, price, "
-    "user_id, session_id, raw_line) FROM STDIN";
+/* Append s as an SQL string literal (standard_conforming_strings: only ' is doubled). */
+static void put_literal(struct buf *b, const char *s)
+{
+    buf_putc(b, '\'');
+    for (; *s; s++) {
+        if (*s == '\'')
+            buf_putc(b, '\'');
+        buf_putc(b, *s);
+    }
+    buf_putc(b, '\'');
+}
+
+static void put_ident(struct buf *b, const char *name)
+{
+    buf_putc(b, '"');
+    for (; *name; name++) {
+        if (*name == '"')
+            buf_putc(b, '"');
+        buf_putc(b, *name);
+    }
+    buf_putc(b, '"');
+}
+
+/* The staging statements, from the table's definition: a temporary table shaped like the target
+ * (same column types, no constraints) plus where each row came from, and the query that moves
+ * the rows whose key is repeated or already loaded to the dead letters. */
+static void make_stage_sql(struct loader *l)
+{
+    const struct table_def *t = l->o.table;
+    l->stage_create_sql =
+        xasprintf("CREATE TEMP TABLE IF NOT EXISTS sluice_stage ON COMMIT DELETE ROWS AS SELECT "
+                  "NULL::int AS sluice_file_idx, NULL::bigint AS sluice_line, NULL::text AS "
+                  "sluice_raw_line, t.* FROM %s t WITH NO DATA",
+                  t->sql_name);
+    if (t->nkey == 0)
+        return;
+    struct buf b, keys, match, text;
+    buf_init(&b);
+    buf_init(&keys);
+    buf_init(&match);
+    buf_init(&text);
+    for (size_t k = 0; k < t->nkey; k++) {
+        const char *name = t->cols[t->key[k]].name;
+        if (k) {
+            buf_append(&keys, ", ", 2);
+            buf_append(&match, " AND ", 5);
+        }
+        put_ident(&keys, name);
+        buf_append(&match, "u.", 2);
+        put_ident(&match, name);
+        buf_append(&match, " = r.", 5);
+        put_ident(&match, name);
+    }
+    buf_putc(&keys, '\0');
+    buf_putc(&match, '\0');
+    buf_printf(&b,
+               "WITH r AS (SELECT ctid AS c, %s, row_number() OVER (PARTITION BY %s ORDER BY "
+               "sluice_file_idx, sluice_line) AS rn FROM sluice_stage), "
+               "x AS (SELECT c FROM r WHERE rn > 1 OR EXISTS (SELECT 1 FROM %s u WHERE %s)), "
+               "d AS (DELETE FROM sluice_stage s USING x WHERE s.ctid = x.c RETURNING s.*), "
+               "e AS (INSERT INTO %s %s SELECT ",
+               keys.data, keys.data, t->sql_name, match.data, l->o.dlq_sql_name,
+               schema_reject_columns(l->schema));
+    for (size_t c = 0; c < t->ncols; c++) {
+        put_ident(&b, t->cols[c].name);
+        buf_append(&b, "::text, ", 8);
+    }
+    buf_append(&b, "'duplicate_key', ", 17);
+    buf_append(&text, t->cols[t->key[0]].name, strlen(t->cols[t->key[0]].name) + 1);
+    put_literal(&b, text.data);
+    buf_append(&b, ", ", 2);
+    /* the message, as schema_duplicate_verdict words it */
+    buf_reset(&text);
+    if (t->nkey == 1) {
+        buf_printf(&text, "%s: '", t->cols[t->key[0]].name);
+    } else {
+        buf_append(&text, "key (", 5);
+        for (size_t k = 0; k < t->nkey; k++)
+            buf_printf(&text, "%s%s", k ? ", " : "", t->cols[t->key[k]].name);
+        buf_append(&text, ") = (", 5);
+    }
+    buf_putc(&text, '\0');
+    put_literal(&b, text.data);
+    buf_append(&b, " || concat_ws(', '", 18);
+    for (size_t k = 0; k < t->nkey; k++) {
+        buf_append(&b, ", ", 2);
+        put_ident(&b, t->cols[t->key[k]].name);
+        buf_append(&b, "::text", 6);
+    }
+    buf_printf(&b, ") || %s", t->nkey == 1 ? "''' is already loaded'" : "') is already loaded'");
+    buf_printf(&b, ", ($1::text[])[sluice_file_idx + 1], sluice_line, sluice_raw_line FROM d) "
+                   "SELECT sluice_file_idx, count(*) FROM d GROUP BY sluice_file_idx");
+    buf_putc(&b, '\0');
+    l->stage_route_sql = b.data;
+    buf_release(&keys);
+    buf_release(&match);
+    buf_release(&text);
+}
 
 static void refused_row(void *ctx, const struct row_bisect_refusal *r);
 
 struct loader *loader_new(const struct loader_options *o)
 {
-    struct schema *schema = schema_new(o->event_types);
+    struct schema_options so = {
+        .table = o->table,
+        .env = o->env,
+        .column_map = o->column_map,
+        .strict_columns = o->strict_columns,
+    };
+    char err[256];
+    struct schema *schema = schema_new(&so, err, sizeof(err));
     if (!schema) {
-        log_error("ingest", "bad --event-types list '%s'", o->event_types);
+        log_error("ingest", "%s", err);
         return NULL;
     }
     struct loader *l = xcalloc(1, sizeof(*l));
@@ -92,9 +196,12 @@ struct loader *loader_new(const struct loader_options *o)
     l->chunk = xmalloc(READ_CHUNK_BYTES);
     buf_init(&l->copy);
     buf_init(&l->rej);
+    buf_init(&l->key);
+    buf_init(&l->open_cols);
     l->batch_ids = idset_new();
+    make_stage_sql(l);
     l->reparse = csv_reader_new(o->max_row_bytes);
-    l->bisect = row_bisect_new(copy_main_sql, "COPY user_activity", refused_row, l);
+    l->bisect = row_bisect_new(refused_row, l);
     return l;
 }
 
@@ -107,7 +214,11 @@ void loader_free(struct loader *l)
     free(l->chunk);
     buf_release(&l->copy);
     buf_release(&l->rej);
+    buf_release(&l->key);
+    buf_release(&l->open_cols);
     idset_free(l->batch_ids);
+    free(l->stage_create_sql);
+    free(l->stage_route_sql);
     row_bisect_free(l->bisect);
     csv_reader_free(l->reparse);
     free(l);
@@ -199,30 +310,15 @@ static int read_header(struct loader *l, struct batch_file *bf, struct csv_row *
     }
 }
 
-/* The dead letter of a row whose key (as COPY text) is loaded already. */
-static void duplicate_verdict(const char *key, size_t len, struct verdict *v)
+/* Is the key of the row just accepted new in this batch? If not, fill v: the later copy is a
+ * duplicate_key dead letter, and the first one stays. */
+static bool first_in_batch(struct loader *l, struct verdict *v)
 {
-    v->code = REJECT_DUPLICATE_KEY;
-    v->column = COL_EVENT_ID;
-    snprintf(v->message, sizeof(v->message), "event_id: '%.*s' is already loaded",
-             (int)(len > 100 ? 100 : len), key);
-}
-
-/* Is the event_id of the COPY line that starts at copy.data[mark] new in this batch? If not,
- * fill v: the later copy is a duplicate_key dead letter, and the first one stays. */
-static bool first_in_batch(struct loader *l, size_t mark, struct verdict *v)
-{
-    const char *line = l->copy.data + mark;
-    const char *end = l->copy.data + l->copy.len;
-    if (l->staging) /* skip the file_idx and line columns */
-        for (int tabs = 0; tabs < 2 && line < end; line++)
-            if (*line == '\t')
-                tabs++;
-    const char *tab = memchr(line, '\t', (size_t)(end - line));
-    size_t len = tab ? (size_t)(tab - line) : 0;
-    if (idset_insert(l->batch_ids, line, len))
+    if (!schema_row_key(l->schema, &l->copy, &l->key))
+        return true; /* no key, or a NULL in it: nothing to repeat */
+    if (idset_insert(l->batch_ids, l->key.data, l->key.len))
         return true;
-    duplicate_verdict(line, len, v);
+    schema_duplicate_verdict(l->schema, &l->key, v);
     return false;
 }
 
@@ -235,7 +331,7 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
     if (l->staging)
         buf_printf(&l->copy, "%zu\t%" PRIu64 "\t", file_idx, row->line);
     bool valid = schema_validate_row(l->schema, row, &l->copy, &v);
-    if (valid && !first_in_batch(l, mark, &v))
+    if (valid && !first_in_batch(l, &v))
         valid = false;
     if (valid) {
         if (l->staging) {
@@ -244,10 +340,13 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
             copy_text_escape(&l->copy, row->raw, row->raw_len);
             buf_putc(&l->copy, '\n');
         } else if (l->careful) {
-            row_bisect_add(l->bisect, l->copy.data + mark, l->copy.len - mark, row, file_idx);
+            bool keyed = schema_row_key(l->schema, &l->copy, &l->key);
+            row_bisect_add(l->bisect, l->copy.data + mark, l->copy.len - mark,
+                           keyed ? l->key.data : NULL, keyed ? l->key.len : 0, row, file_idx);
             l->copy.len = mark;
         }
         bf->sent++;
+        l->open_rows++;
     } else {
         l->copy.len = mark;
         schema_encode_reject(l->schema, row, &v, bf->lf.name, &l->rej);
@@ -272,19 +371,20 @@ static void reparse(struct loader *l, const struct row_bisect_refusal *r, struct
 }
 
 /* Careful mode: a row the server refused alone becomes a dead letter (db_rejected, or
- * duplicate_key for a key loaded already), and no longer counts as sent. */
+ * duplicate_key, worded as staging words it, for a key loaded already), and no longer counts as
+ * sent. */
 static void refused_row(void *ctx, const struct row_bisect_refusal *r)
 {
     struct loader *l = ctx;
     struct batch_file *bf = &l->b->files[r->file_idx];
     struct verdict v = {.code = REJECT_DB_REJECTED, .column = -1};
-    if (r->duplicate) {
-        const char *tab = memchr(r->copy_line, '\t', r->copy_len);
-        duplicate_verdict(r->copy_line, tab ? (size_t)(tab - r->copy_line) : 0, &v);
+    if (r->duplicate && r->key) {
+        struct buf key = {.data = (char *)r->key, .len = r->key_len, .cap = r->key_len};
+        schema_duplicate_verdict(l->schema, &key, &v);
     } else {
-        for (int c = 0; r->column && c < COL_COUNT; c++)
-            if (strcmp(schema_column_name((enum schema_column)c), r->column) == 0)
-                v.column = c;
+        if (r->duplicate) /* a unique constraint other than the key sluice knows */
+            v.code = REJECT_DUPLICATE_KEY;
+        v.column = r->column ? table_def_column(l->o.table, r->column) : -1;
         snprintf(v.message, sizeof(v.message), "%s", r->message);
     }
     struct csv_row row;
@@ -296,12 +396,111 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
     l->refused++;
 }
 
+/* Careful mode: load the rows held so far, with the COPY of the bound header's columns. */
+static enum sink_result careful_flush(struct loader *l, PGconn *conn)
+{
+    char *sql = xasprintf("COPY %s %s FROM STDIN", l->o.table->sql_name,
+                          schema_copy_columns(l->schema));
+    enum sink_result r = row_bisect_flush(l->bisect, conn, sql, "COPY rows");
+    free(sql);
+    return r;
+}
+
 /* Send what the rows so far make: a full group in careful mode, else COPY data past the mark. */
 static enum sink_result send_rows(struct loader *l, PGconn *conn)
 {
     if (l->careful)
-        return row_bisect_full(l->bisect) ? row_bisect_flush(l->bisect, conn) : SINK_OK;
+        return row_bisect_full(l->bisect) ? careful_flush(l, conn) : SINK_OK;
     return l->copy.len >= COPY_FLUSH_BYTES ? copy_sink_send(conn, &l->copy) : SINK_OK;
+}
+
+/* ---- COPY streams ------------------------------------------------------------------------- */
+
+/* Staging mode: route duplicates to the dead letters, insert the rest, count per file, and empty
+ * the staging table for the next layout. */
+static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct batch *b,
+                                      uint64_t sent)
+{
+    PGresult *res = NULL;
+    enum sink_result r;
+    uint64_t dups = 0;
+    if (l->stage_route_sql) {
+        struct buf names;
+        buf_init(&names);
+        for (size_t i = 0; i < b->n; i++)
+            pgarray_add(&names, b->files[i].lf.name);
+        const char *p[] = {pgarray_end(&names)};
+        r = sink_query(conn, l->stage_route_sql, 1, p, PGRES_TUPLES_OK, "route duplicates", &res);
+        buf_release(&names);
+        if (r != SINK_OK)
+            return r;
+        if (PQntuples(res) == 0)
+            l->staging_batches = 0; /* no duplicates here: back to the direct path */
+        for (int i = 0; i < PQntuples(res); i++) {
+            size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
+            uint64_t n = strtoull(PQgetvalue(res, i, 1), NULL, 10);
+            if (idx < b->n)
+                b->files[idx].duplicates += n;
+            dups += n;
+        }
+        PQclear(res);
+        res = NULL;
+    }
+    const char *cols = l->open_cols.data;
+    char *sql = xasprintf("INSERT INTO %s %s SELECT %.*s FROM sluice_stage", l->o.table->sql_name,
+                          cols, (int)(strlen(cols) - 2), cols + 1);
+    r = sink_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "insert staged rows", &res);
+    free(sql);
+    if (r != SINK_OK)
+        return r;
+    uint64_t inserted = strtoull(PQcmdTuples(res), NULL, 10);
+    PQclear(res);
+    if (inserted + dups != sent) {
+        log_error("ingest", "staging: %" PRIu64 " inserted + %" PRIu64 " duplicates != %" PRIu64
+                            " sent", inserted, dups, sent);
+        return SINK_FATAL;
+    }
+    return sink_exec(conn, "TRUNCATE sluice_stage", "empty the staging table");
+}
+
+/* End the open COPY, if any, and resolve what it staged. */
+static enum sink_result copy_close(struct loader *l, PGconn *conn, struct batch *b)
+{
+    if (!l->copy_open)
+        return SINK_OK;
+    l->copy_open = false;
+    enum sink_result r = copy_sink_end(conn, &l->copy, l->open_rows, "COPY rows");
+    if (r == SINK_OK && l->staging)
+        r = stage_resolve(l, conn, b, l->open_rows);
+    return r;
+}
+
+/* Make the open COPY the one for the columns the bound header has: files with the same columns
+ * share one COPY, and a file with other columns starts the next. */
+static enum sink_result copy_for_layout(struct loader *l, PGconn *conn, struct batch *b)
+{
+    if (l->careful)
+        return SINK_OK; /* careful mode opens one COPY per group */
+    const char *cols = schema_copy_columns(l->schema);
+    if (l->copy_open && strcmp(l->open_cols.data, cols) == 0)
+        return SINK_OK;
+    enum sink_result r = copy_close(l, conn, b);
+    if (r != SINK_OK)
+        return r;
+    buf_reset(&l->open_cols);
+    buf_append(&l->open_cols, cols, strlen(cols) + 1);
+    char *sql = l->staging
+                    ? xasprintf("COPY sluice_stage (sluice_file_idx, sluice_line, %.*s, "
+                                "sluice_raw_line) FROM STDIN",
+                                (int)(strlen(cols) - 2), cols + 1)
+                    : xasprintf("COPY %s %s FROM STDIN", l->o.table->sql_name, cols);
+    r = copy_sink_begin(conn, sql, "COPY rows");
+    free(sql);
+    if (r != SINK_OK)
+        return r;
+    l->copy_open = true;
+    l->open_rows = 0;
+    return SINK_OK;
 }
 
 /* Stream one claimed file into the open COPY, from its committed offset until its end or until
@@ -326,6 +525,9 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
             return SINK_FATAL;
         }
         header_bound = true;
+        enum sink_result r = copy_for_layout(l, conn, b);
+        if (r != SINK_OK)
+            return r;
     }
     csv_reader_reset(l->reader, bf->lf.offset, bf->lf.line);
     uint64_t off = bf->lf.offset;
@@ -338,6 +540,9 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
                     return SINK_OK;
                 }
                 header_bound = true;
+                enum sink_result r = copy_for_layout(l, conn, b);
+                if (r != SINK_OK)
+                    return r;
             } else {
                 take_row(l, idx, bf, &row);
             }
@@ -363,60 +568,6 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
 
 /* ---- the transaction ---------------------------------------------------------------------- */
 
-/* Staging mode: route duplicates to the dead letters, insert the rest, count per file. */
-static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct batch *b,
-                                      uint64_t sent)
-{
-    struct buf names;
-    buf_init(&names);
-    for (size_t i = 0; i < b->n; i++)
-        pgarray_add(&names, b->files[i].lf.name);
-    const char *p[] = {pgarray_end(&names)};
-    PGresult *res = NULL;
-    enum sink_result r = sink_query(
-        conn,
-        "WITH r AS (SELECT ctid AS c, event_id, row_number() OVER (PARTITION BY event_id "
-        "ORDER BY file_idx, line) AS rn FROM sluice_stage), "
-        "x AS (SELECT c FROM r WHERE rn > 1 OR EXISTS (SELECT 1 FROM user_activity u "
-        "WHERE u.event_id = r.event_id)), "
-        "d AS (DELETE FROM sluice_stage s USING x WHERE s.ctid = x.c RETURNING s.*), "
-        "e AS (INSERT INTO user_activity_errors (" REJECT_COPY_COLUMNS ") SELECT event_id, "
-        "event_time::text, event_type, product_id::text, price::text, user_id::text, session_id, "
-        "'duplicate_key', 'event_id', 'event_id: ''' || event_id || ''' is already loaded', "
-        "($1::text[])[file_idx + 1], line, raw_line FROM d) "
-        "SELECT file_idx, count(*) FROM d GROUP BY file_idx",
-        1, p, PGRES_TUPLES_OK, "route duplicates", &res);
-    buf_release(&names);
-    if (r != SINK_OK)
-        return r;
-    uint64_t dups = 0;
-    if (PQntuples(res) == 0)
-        l->staging_batches = 0; /* no duplicates here: back to the direct path */
-    for (int i = 0; i < PQntuples(res); i++) {
-        size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
-        uint64_t n = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-        if (idx < b->n)
-            b->files[idx].duplicates = n;
-        dups += n;
-    }
-    PQclear(res);
-    res = NULL;
-    r = sink_query(conn,
-                   "INSERT INTO user_activity SELECT event_id, event_time, event_type, "
-                   "product_id, price, user_id, session_id FROM sluice_stage",
-                   0, NULL, PGRES_COMMAND_OK, "insert staged rows", &res);
-    if (r != SINK_OK)
-        return r;
-    uint64_t inserted = strtoull(PQcmdTuples(res), NULL, 10);
-    PQclear(res);
-    if (inserted + dups != sent) {
-        log_error("ingest", "staging: %" PRIu64 " inserted + %" PRIu64 " duplicates != %" PRIu64
-                            " sent", inserted, dups, sent);
-        return SINK_FATAL;
-    }
-    return SINK_OK;
-}
-
 /* After the claim: what each file needs in this batch. */
 static void decide(struct batch *b)
 {
@@ -435,28 +586,6 @@ static void decide(struct batch *b)
     }
 }
 
-/* Careful mode: each file's valid rows through row_bisect, its groups loaded before the next
- * file is read. No COPY is left open on any answer. */
-static enum sink_result careful_rows(struct loader *l, PGconn *conn, struct batch *b)
-{
-    for (size_t i = 0; i < b->n; i++) {
-        struct batch_file *bf = &b->files[i];
-        if (bf->action != BATCH_LOAD)
-            continue;
-        enum sink_result r = load_file(l, conn, b, i);
-        if (r == SINK_OK)
-            r = row_bisect_flush(l->bisect, conn);
-        if (r != SINK_OK)
-            return r;
-        b->in_bytes += bf->end_offset - bf->lf.offset;
-        if (!bf->at_eof) {
-            batch_defer_rest(b, bf);
-            break;
-        }
-    }
-    return SINK_OK;
-}
-
 /* The dead letter of a file refused whole (before reading, or after it failed to read). */
 static void reject_unread(struct loader *l, struct batch_file *bf)
 {
@@ -468,44 +597,30 @@ static void reject_unread(struct loader *l, struct batch_file *bf)
 
 static enum sink_result copy_rows(struct loader *l, PGconn *conn, struct batch *b)
 {
-    if (l->careful)
-        return careful_rows(l, conn, b);
-    if (l->staging) {
-        enum sink_result r =
-            sink_exec(conn,
-                      "CREATE TEMP TABLE IF NOT EXISTS sluice_stage (file_idx int, line bigint, "
-                      "event_id text, event_time timestamp, event_type text, product_id int, "
-                      "price numeric(10,2), user_id int, session_id text, raw_line text) "
-                      "ON COMMIT DELETE ROWS",
-                      "create staging table");
-        if (r != SINK_OK)
-            return r;
-    }
-    enum sink_result r =
-        copy_sink_begin(conn, l->staging ? copy_stage_sql : copy_main_sql, "COPY user_activity");
-    if (r != SINK_OK)
+    enum sink_result r;
+    if (l->staging && (r = sink_exec(conn, l->stage_create_sql, "create staging table")) != SINK_OK)
         return r;
-    uint64_t sent = 0;
+    l->copy_open = false;
     for (size_t i = 0; i < b->n; i++) {
         struct batch_file *bf = &b->files[i];
         if (bf->action != BATCH_LOAD)
             continue;
         r = load_file(l, conn, b, i);
+        if (r == SINK_OK && l->careful)
+            r = careful_flush(l, conn); /* before the next file binds its header */
         if (r != SINK_OK) {
-            copy_sink_abort(conn, "sluice could not read its input; the batch is redone");
+            if (l->copy_open)
+                copy_sink_abort(conn, "sluice could not read its input; the batch is redone");
+            l->copy_open = false;
             return r;
         }
-        sent += bf->sent;
         b->in_bytes += bf->end_offset - bf->lf.offset;
         if (!bf->at_eof) {
             batch_defer_rest(b, bf); /* batch full: the rest waits for the next batch */
             break;
         }
     }
-    r = copy_sink_end(conn, &l->copy, sent, "COPY user_activity");
-    if (r == SINK_OK && l->staging)
-        r = stage_resolve(l, conn, b, sent);
-    return r;
+    return copy_close(l, conn, b);
 }
 
 static enum sink_result copy_dead_letters(struct loader *l, PGconn *conn, struct batch *b)
@@ -513,13 +628,14 @@ static enum sink_result copy_dead_letters(struct loader *l, PGconn *conn, struct
     uint64_t nrej = 0;
     for (size_t i = 0; i < b->n; i++)
         nrej += b->files[i].rejected;
-    enum sink_result r = copy_sink_begin(
-        conn, "COPY user_activity_errors (" REJECT_COPY_COLUMNS ") FROM STDIN",
-        "COPY user_activity_errors");
+    char *sql = xasprintf("COPY %s %s FROM STDIN", l->o.dlq_sql_name,
+                          schema_reject_columns(l->schema));
+    enum sink_result r = copy_sink_begin(conn, sql, "COPY dead letters");
+    free(sql);
     if (r != SINK_OK)
         return r;
     fault_point("mid-deadletter");
-    return copy_sink_end(conn, &l->rej, nrej, "COPY user_activity_errors");
+    return copy_sink_end(conn, &l->rej, nrej, "COPY dead letters");
 }
 
 static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
@@ -538,15 +654,15 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     if (r == SINK_OK && l->careful)
         r = sink_exec(conn, "SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS");
     if (r == SINK_OK)
-        r = ledger_claim(conn, b->lf, b->n);
+        r = ledger_claim(conn, l->o.table->name, b->lf, b->n);
     if (r != SINK_OK)
         return r;
     fault_point("claimed");
     decide(b);
     for (size_t i = 0; i < b->n; i++)
         if (b->files[i].action == BATCH_SKIP_BUSY) {
-            if ((r = ledger_free_stalled(conn, &l->stalls, b->lf, b->n, l->o.lock_timeout)) !=
-                SINK_OK)
+            if ((r = ledger_free_stalled(conn, l->o.table->name, &l->stalls, b->lf, b->n,
+                                         l->o.lock_timeout)) != SINK_OK)
                 return r;
             break;
         }
@@ -562,7 +678,7 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     if (l->rej.len && (r = copy_dead_letters(l, conn, b)) != SINK_OK)
         return r;
     batch_to_ledger(b);
-    if ((r = ledger_advance(conn, b->lf, b->n)) != SINK_OK)
+    if ((r = ledger_advance(conn, l->o.table->name, b->lf, b->n)) != SINK_OK)
         return r;
     fault_point("before-commit");
     if ((r = sink_exec(conn, "COMMIT", "COMMIT")) != SINK_OK)

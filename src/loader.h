@@ -1,34 +1,39 @@
 /*
- * loader.h - one batch, one transaction: claim the files, stream their valid rows into
- * user_activity and their dead letters into user_activity_errors, advance the ledger, commit.
+ * loader.h - one batch, one transaction: claim the files, stream their valid rows into the
+ * target table and their dead letters into its dead-letter table, advance the ledger, commit.
  */
 #ifndef SLUICE_LOADER_H
 #define SLUICE_LOADER_H
 
 #include "batch.h"
 #include "copy_sink.h"
+#include "table_def.h"
 
 #include <libpq-fe.h>
 #include <stdint.h>
 
 struct loader_options {
-    const char *event_types;
+    const struct table_def *table; /* the target's contract; outlives the loader */
+    const char *dlq_sql_name;      /* the dead-letter table, quoted for SQL */
+    struct pgtype_env env;
+    const char *column_map;
+    bool strict_columns;
     size_t max_row_bytes;
     double lock_timeout;
 };
 
 struct loader;
 
-/* NULL after logging when the options are unusable (a bad event type list). */
+/* NULL after logging when the options do not fit the table (a bad --column-map). */
 struct loader *loader_new(const struct loader_options *o);
 void loader_free(struct loader *l);
 
 /* Run the whole transaction for the planned batch on conn. SINK_OK: committed. Otherwise the
  * transaction is left to roll back (an open COPY already ended); SINK_DUPLICATE means a row
  * collided with one already loaded: call again, and the batch goes through staging;
- * SINK_REJECTED means the server refused a row's data: call loader_use_careful(), then again. A file
- * that fails on its own (a read error) poisons the batch (b->poisoned): call again, and that
- * file is quarantined while the others load. Files planned with quarantine_why are refused
+ * SINK_REJECTED means the server refused a row's data: call loader_use_careful(), then again.
+ * A file that fails on its own (a read error) poisons the batch (b->poisoned): call again, and
+ * that file is quarantined while the others load. Files planned with quarantine_why are refused
  * whole, unread, with a bad_file dead letter. */
 enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b);
 

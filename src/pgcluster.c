@@ -589,7 +589,8 @@ int pgcluster_start(const struct config *cfg, char **conninfo_out)
     }
     char *admin = cluster_conninfo(&c, port, "postgres", c.superuser);
     char *owner = cluster_conninfo(&c, port, c.dbname, c.owner);
-    struct pgroles_spec spec = {admin, owner, c.superuser, c.owner, c.ingest, c.dbname};
+    struct pgroles_spec spec = {admin,   owner,    c.superuser,   c.owner,
+                                c.ingest, c.dbname, cfg->table, cfg->dlq_table};
     int made = pgroles_ensure(&spec);
     free(admin);
     free(owner);

@@ -16,6 +16,7 @@
 #include "log.h"
 #include "mem.h"
 #include "signals.h"
+#include "table_name.h"
 
 #include <libpq-fe.h>
 #include <stdlib.h>
@@ -122,8 +123,23 @@ static int ensure_schema(const struct pgroles_spec *c)
     PGconn *conn = db_connect(c->owner_conninfo, PG_COMPONENT, 60, &signals_stop);
     if (!conn)
         return -1;
-    char *grants = grants_sql(conn, c->ingest);
+    /* The pipeline's tables, made ready as the owner; a table of the user's own that is not
+     * created yet is granted on by the next start, when it exists (the ingester refuses to
+     * start without it, saying so). */
+    struct db_tables t = {0};
+    char err[512], *found = NULL;
+    if (c->table && strcmp(c->table, DB_SEED_TABLE) != 0 &&
+        table_name_resolve(conn, c->table, &found, err, sizeof(err)) == 0)
+        log_info(PG_COMPONENT, "%s yet: no grants on it", err);
+    else if (c->table && db_tables_prepare(conn, c->table, c->dlq_table, true, &t) < 0) {
+        PQfinish(conn);
+        return -1;
+    }
+    struct grants_tables gt = {t.target, t.dlq};
+    char *grants = grants_sql(conn, c->ingest, &gt);
     int rc = grants && db_exec(conn, grants, "granting the ingest role") == DB_OK ? 0 : -1;
+    db_tables_release(&t);
+    free(found);
     free(grants);
     PQfinish(conn);
     return rc;

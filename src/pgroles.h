@@ -8,6 +8,7 @@ struct pgroles_spec {
     const char *admin_conninfo; /* the bootstrap superuser, to database postgres */
     const char *owner_conninfo; /* the owner, to the database */
     const char *superuser, *owner, *ingest, *dbname;
+    const char *table, *dlq_table; /* the pipeline's (--table, --dlq-table); NULL: none */
 };
 
 /* Make sure of the roles, the database, the schema and the ingest role's grants. 0, or -1 after

@@ -22,6 +22,9 @@
  * shows two decimals). A float is written as the producer wrote it, without the surrounding
  * whitespace: the syntax has been checked here and the server reads those characters with the
  * same correctly rounded strtod, so it stores the same bits (a NaN's sign and payload included).
+ * strtod/strtof only ever see text whose syntax was checked here, and the program runs in the C
+ * locale, so the decimal point is '.'. Nothing allocates, except a float spelled with more than
+ * 127 characters, which is copied to the heap to be NUL-terminated for strtod.
  *
  * Values for CHECK constraints and keys (struct pgvalue): integers and boolean in i, floats in
  * f, uuid bytes in uuid, and for numeric the field's text without its whitespace, which
@@ -122,19 +125,16 @@ static const char *num_parse_int(const struct pgtype *t, const char *s, size_t n
         neg = *p++ == '-';
     if (p == e || !num_digit(*p))
         return "not an integer";
-    uint64_t limit = kinds[t->kind].max + (neg ? 1 : 0);
+    while (p < e && *p == '0') /* leading zeros never overflow */
+        p++;
+    /* up to 19 significant digits fit in 64 bits unsigned; more is out of range for any kind */
+    const char *digits = p;
     uint64_t acc = 0;
-    bool over = false;
-    for (; p < e && num_digit(*p); p++) {
-        unsigned d = (unsigned)(*p - '0');
-        if (acc > (limit - d) / 10)
-            over = true; /* keep reading: trailing junk is a syntax error first */
-        else
-            acc = acc * 10 + d;
-    }
+    for (; p < e && num_digit(*p); p++)
+        acc = acc * 10 + (unsigned)(*p - '0');
     if (p != e)
         return "not an integer";
-    if (over)
+    if (p - digits > 19 || acc > kinds[t->kind].max + (neg ? 1 : 0))
         return kinds[t->kind].range;
     *val = neg ? (int64_t)(0 - acc) : (int64_t)acc;
     return NULL;
@@ -428,7 +428,7 @@ static void num_put_numeric(struct buf *out, const struct num_text *x, int64_t s
 static const char *num_parse_numeric(const struct pgtype *t, const char *s, size_t n,
                                      struct buf *out, char *why, size_t why_size)
 {
-    static const char *const specials[] = {"nan",  "inf",  "infinity",  "+inf",
+    static const char *const specials[] = {"nan",       "inf",  "infinity", "+inf",
                                            "+infinity", "-inf", "-infinity"};
     for (size_t i = 0; i < sizeof(specials) / sizeof(specials[0]); i++)
         if (num_word(s, n, specials[i]))
@@ -461,8 +461,8 @@ static const char *num_parse_numeric(const struct pgtype *t, const char *s, size
         if (!zero && num_top(&x) + 1 > maxdigits) {
             if (maxdigits > 0)
                 snprintf(why, why_size,
-                         "numeric field overflow (at most %d digit%s before the point)",
-                         maxdigits, maxdigits == 1 ? "" : "s");
+                         "numeric field overflow (at most %d digit%s before the point)", maxdigits,
+                         maxdigits == 1 ? "" : "s");
             else if (maxdigits == 0)
                 snprintf(why, why_size, "numeric field overflow (must be below 1)");
             else

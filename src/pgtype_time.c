@@ -12,15 +12,16 @@
  * rolls over to the next minute (23:59:60 is 24:00:00), the whole time of day at most 24:00:00;
  * more than 6 fractional digits are rounded to microseconds as the server does (the decimal read
  * as a double, times 10^6, rounded half to even), then a precision typmod rounds to its digits
- * (half away from zero, as the server does); year 0000 is refused; the server's 128-byte limit on
- * the fields of a value is applied (it only matters for very long fractions).
+ * (half away from zero, as the server does); year 0000 is refused; the server's limit on the
+ * length of a value's fields (MAXDATELEN) is applied: it only matters for very long fractions.
  *
  * Deliberately stricter than PostgreSQL (refused here, "not a date/time/timestamp" or "outside
  * years 0001..9999"): every other form the server accepts: month and day names, 'now', 'today',
  * 'epoch', 'allballs', '+infinity', julian dates, DMY/MDY orders, one-digit fields, years beyond
  * 9999 or BC, named zones and zone abbreviations, offsets with seconds or one digit, a fraction
- * without digits, more than one space between parts; a date column refuses a time part and a time
- * column a date or an offset, which the server drops silently (losing what the producer meant).
+ * without digits, white space between the parts beyond the one space allowed; a date column
+ * refuses a time part and a time column a date or an offset, which the server drops silently
+ * (losing what the producer meant).
  *
  * Zones: a timestamptz without an offset is read in the --time-zone offset (struct pgtype_env);
  * a timestamp WITH an offset is converted to the --time-zone wall clock (the server would drop the
@@ -32,7 +33,7 @@
  * INT64_MAX / INT64_MIN, so comparing the integers orders as the server does. The COPY text is
  * what the server prints with DateStyle ISO; a timestamptz is written in UTC with "+00", so the
  * server's TimeZone setting does not matter. No allocation and no libc time function per value
- * (strtod only for a fraction of more than 6 digits).
+ * (strtod, in the C locale sluice runs in, only for a fraction of more than 6 digits).
  */
 #include "pgtype_impl.h"
 
@@ -42,11 +43,10 @@
 
 #define USECS_PER_SEC INT64_C(1000000)
 #define USECS_PER_DAY INT64_C(86400000000)
-#define MAX_OFFSET_SECS (15 * 3600 + 59 * 60)
 #define DAYS_1970_TO_2000 10957
 #define TIMESTAMP_FIELDS_MAX 153 /* the server's work buffer for a timestamp's fields */
 #define TIME_FIELDS_MAX 129      /* ... and for a time's */
-#define TIME_TEXT_MAX 48         /* "-infinity", or "10000-01-01 24:00:00.123456+00 BC" */
+#define TIME_TEXT_MAX 48         /* > "10000-01-02 23:59:59.999999+00" or a BC one */
 
 static const char fmt_date[] = "not a date (expected YYYY-MM-DD)";
 static const char fmt_time[] = "not a time (expected HH:MM[:SS[.ffffff]])";
@@ -56,7 +56,7 @@ static const char why_date[] = "no such date";
 static const char why_time[] = "no such time of day";
 static const char why_years[] = "outside years 0001..9999";
 static const char why_offset[] = "UTC offset out of range (at most +/-15:59)";
-static const char why_long[] = "too long (PostgreSQL reads at most 128 characters of it)";
+static const char why_long[] = "too long for PostgreSQL's date/time input";
 static const char why_time_offset[] = "a time without time zone takes no UTC offset";
 
 static bool is_digit(char c)
@@ -67,6 +67,12 @@ static bool is_digit(char c)
 static bool is_space(char c)
 {
     return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
+/* The value of a digit, or more than 9 for any other byte. */
+static unsigned digit_value(char c)
+{
+    return (unsigned)(unsigned char)c - '0';
 }
 
 static int two_digits(const char *s)
@@ -84,17 +90,19 @@ static unsigned days_in_month(unsigned year, unsigned month)
     return days[month - 1];
 }
 
-/* Days from 2000-01-01 to a proleptic Gregorian date (year 0 = 1 BC), by whole 400-year eras. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+/* Days from 2000-01-01 to a date of years 1..9999 (proleptic Gregorian). Counting years from
+ * March puts each leap day at the end of its year, so no leap test is needed. */
+static int64_t days_from_civil(unsigned y, unsigned m, unsigned d)
 {
+    static const uint16_t days_before_month[12] = {306, 337, 0,   31,  61,  92,
+                                                   122, 153, 184, 214, 245, 275};
     y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468 - DAYS_1970_TO_2000;
+    unsigned days = y * 365 + y / 4 - y / 100 + y / 400 + days_before_month[m - 1] + d;
+    return (int64_t)days - 730426; /* what 2000-01-01 counts here */
 }
 
+/* The calendar date of any day count (BC and beyond 9999 included), by 400-year eras; only for
+ * values that an offset or a rounding moved off the day they were written on. */
 static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsigned *day)
 {
     int64_t z = days + 719468 + DAYS_1970_TO_2000;
@@ -110,15 +118,19 @@ static void civil_from_days(int64_t days, int64_t *year, unsigned *month, unsign
 
 /* ---- reading ------------------------------------------------------------------------------- */
 
-/* YYYY-MM-DD at s (10 bytes available) as days since 2000-01-01; NULL or why it is not one. */
-static const char *read_date(const char *s, int64_t *days, const char *format)
+/* YYYY-MM-DD at s (10 bytes available) as days since 2000-01-01; NULL or why it is not one.
+ * The readers are on every value's path: always_inline keeps that path one call deep. */
+static inline __attribute__((always_inline)) const char *read_date(const char *s, int64_t *days,
+                                                                   const char *format)
 {
-    if (s[4] != '-' || s[7] != '-')
+    unsigned y0 = digit_value(s[0]), y1 = digit_value(s[1]), y2 = digit_value(s[2]),
+             y3 = digit_value(s[3]), m0 = digit_value(s[5]), m1 = digit_value(s[6]),
+             d0 = digit_value(s[8]), d1 = digit_value(s[9]);
+    /* One test for the whole shape: the common value takes a single branch here. */
+    if ((y0 > 9) | (y1 > 9) | (y2 > 9) | (y3 > 9) | (m0 > 9) | (m1 > 9) | (d0 > 9) | (d1 > 9) |
+        (s[4] != '-') | (s[7] != '-'))
         return format;
-    int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
-    if ((y1 | y2 | mo | d) < 0)
-        return format;
-    unsigned year = (unsigned)(y1 * 100 + y2), month = (unsigned)mo, day = (unsigned)d;
+    unsigned year = ((y0 * 10 + y1) * 10 + y2) * 10 + y3, month = m0 * 10 + m1, day = d0 * 10 + d1;
     if (year == 0)
         return why_years;
     if (month < 1 || month > 12 || day < 1 || day > days_in_month(year, month))
@@ -157,17 +169,23 @@ static int64_t round_long_fraction(const char *d, size_t n)
 }
 
 /* HH:MM[:SS[.fraction]] at s[0..n): the microseconds since midnight and the bytes it took.
- * Stops at the first byte that cannot continue it; NULL or why. */
-static const char *read_clock(const char *s, size_t n, int64_t *usec, size_t *used,
-                              const char *format)
+ * Stops at the first byte that cannot continue it; NULL or why. *canonical says the bytes are
+ * already what put_clock would write for them. */
+static inline __attribute__((always_inline)) const char *read_clock(const char *s, size_t n,
+                                                                    int64_t *usec, size_t *used,
+                                                                    bool *canonical,
+                                                                    const char *format)
 {
-    if (n < 5 || s[2] != ':')
+    if (n < 5)
         return format;
-    int h = two_digits(s), mi = two_digits(s + 3), se = 0;
-    if ((h | mi) < 0)
+    unsigned h0 = digit_value(s[0]), h1 = digit_value(s[1]), m0 = digit_value(s[3]),
+             m1 = digit_value(s[4]);
+    if ((h0 > 9) | (h1 > 9) | (m0 > 9) | (m1 > 9) | (s[2] != ':'))
         return format;
+    int h = (int)(h0 * 10 + h1), mi = (int)(m0 * 10 + m1), se = 0;
     size_t i = 5;
     int64_t frac = 0;
+    bool exact = true; /* at most 6 fractional digits */
     if (i < n && s[i] == ':') {
         if (n - i < 3 || (se = two_digits(s + i + 1)) < 0)
             return format;
@@ -187,6 +205,7 @@ static const char *read_clock(const char *s, size_t n, int64_t *usec, size_t *us
                 frac = (int64_t)f * scale[nd];
             } else {
                 frac = round_long_fraction(s + start, nd);
+                exact = false;
             }
         }
     }
@@ -199,6 +218,7 @@ static const char *read_clock(const char *s, size_t n, int64_t *usec, size_t *us
         return why_time;
     *usec = total;
     *used = i;
+    *canonical = i >= 8 && h < 24 && se < 60 && exact && (i == 8 || s[i - 1] != '0');
     return NULL;
 }
 
@@ -273,6 +293,8 @@ static char *put_2(char *d, unsigned v)
 /* A year as the server prints it: at least four digits. */
 static char *put_year(char *d, int64_t y)
 {
+    if (y >= 0 && y <= 9999)
+        return put_2(put_2(d, (unsigned)y / 100), (unsigned)y % 100);
     char tmp[24];
     int n = 0;
     do {
@@ -303,18 +325,19 @@ static char *put_date(char *d, int64_t days, bool *bc)
 /* HH:MM:SS[.f] with the fraction's trailing zeros dropped, as the server prints it. */
 static char *put_clock(char *d, int64_t us)
 {
-    unsigned secs = (unsigned)(us / USECS_PER_SEC), frac = (unsigned)(us % USECS_PER_SEC);
+    uint32_t secs = (uint32_t)(us / USECS_PER_SEC), frac = (uint32_t)(us % USECS_PER_SEC);
     d = put_2(d, secs / 3600);
     *d++ = ':';
     d = put_2(d, secs / 60 % 60);
     *d++ = ':';
     d = put_2(d, secs % 60);
     if (frac) {
-        *d++ = '.';
-        for (unsigned div = 100000; frac; div /= 10) {
-            *d++ = (char)('0' + frac / div);
-            frac %= div;
-        }
+        *d = '.';
+        d = put_2(d + 1, frac / 10000);
+        d = put_2(d, frac / 100 % 100);
+        d = put_2(d, frac % 100);
+        while (d[-1] == '0')
+            d--;
     }
     return d;
 }
@@ -355,46 +378,61 @@ static size_t put_timestamp(char *d0, int64_t us, bool utc)
 
 /* ---- the three entry points ------------------------------------------------------------------ */
 
-static const char *parse_date_value(const char *s, const char *end, int64_t *out)
+/* A value read, with what lets the common case be written by copying the input: the date and
+ * clock as read when they are already canonical. */
+struct reading {
+    int64_t value;
+    const char *date;  /* YYYY-MM-DD as read, or NULL (an infinity) */
+    int64_t day_start; /* the microseconds at the midnight that starts date */
+    const char *clock; /* the clock as read when canonical, or NULL */
+    size_t clock_len;
+    int64_t clock_us; /* the time of day it says */
+};
+
+static const char *parse_date_value(const char *s, const char *end, struct reading *r)
 {
     size_t n = (size_t)(end - s);
     int inf = read_infinity(s, n);
     if (inf) {
-        *out = inf > 0 ? INT64_MAX : INT64_MIN;
+        r->value = inf > 0 ? INT64_MAX : INT64_MIN;
         return NULL;
     }
     if (n != 10)
         return date_format_why(s, end, fmt_date);
-    return read_date(s, out, fmt_date);
+    r->date = s;
+    return read_date(s, &r->value, fmt_date);
 }
 
 static const char *parse_time_value(const struct pgtype *t, const char *s, const char *end,
-                                    int64_t *out)
+                                    struct reading *r)
 {
     size_t n = (size_t)(end - s), used;
-    int64_t us;
-    const char *why = read_clock(s, n, &us, &used, fmt_time);
+    bool canonical;
+    const char *why = read_clock(s, n, &r->clock_us, &used, &canonical, fmt_time);
     if (why)
         return why;
     if (used < n) {
         int32_t east;
         size_t len;
-        return read_offset(s + used, n - used, &east, &len, fmt_time) ? fmt_time
-                                                                       : why_time_offset;
+        return read_offset(s + used, n - used, &east, &len, fmt_time) ? fmt_time : why_time_offset;
     }
     if (used + 1 > TIME_FIELDS_MAX)
         return why_long;
-    *out = round_to_precision(us, t->precision);
+    if (canonical) {
+        r->clock = s;
+        r->clock_len = used;
+    }
+    r->value = round_to_precision(r->clock_us, t->precision);
     return NULL;
 }
 
 static const char *parse_timestamp_value(const struct pgtype *t, const struct pgtype_env *env,
-                                         const char *s, const char *end, int64_t *out)
+                                         const char *s, const char *end, struct reading *r)
 {
     size_t n = (size_t)(end - s);
     int inf = read_infinity(s, n);
     if (inf) {
-        *out = inf > 0 ? INT64_MAX : INT64_MIN;
+        r->value = inf > 0 ? INT64_MAX : INT64_MIN;
         return NULL;
     }
     if (n < 10)
@@ -410,7 +448,8 @@ static const char *parse_timestamp_value(const struct pgtype *t, const struct pg
         if (sep != ' ' && sep != 'T' && sep != 't')
             return fmt_timestamp;
         size_t used, off_len = 0;
-        why = read_clock(s + 11, n - 11, &tod, &used, fmt_timestamp);
+        bool canonical;
+        why = read_clock(s + 11, n - 11, &tod, &used, &canonical, fmt_timestamp);
         if (why)
             return why;
         size_t rest = n - 11 - used;
@@ -425,20 +464,37 @@ static const char *parse_timestamp_value(const struct pgtype *t, const struct pg
         size_t fields = (sep == ' ' ? 11u : 13u) + used + 1 + (has_offset ? off_len + 1 : 0);
         if (fields > TIMESTAMP_FIELDS_MAX)
             return why_long;
+        if (canonical) {
+            r->clock = s + 11;
+            r->clock_len = used;
+        }
     }
-    int64_t us = days * USECS_PER_DAY + tod;
+    r->date = s;
+    r->day_start = days * USECS_PER_DAY;
+    r->clock_us = tod;
+    int64_t us = r->day_start + tod;
     int32_t zone = env ? env->tz_offset : 0;
     if (t->kind == PGT_TIMESTAMPTZ)
         us -= (int64_t)(has_offset ? east : zone) * USECS_PER_SEC;
     else if (has_offset)
         us += (int64_t)(zone - east) * USECS_PER_SEC;
-    *out = round_to_precision(us, t->precision);
+    r->value = round_to_precision(us, t->precision);
     return NULL;
 }
 
+/* The clock of a value of the day r->date starts: copied when the input's is canonical and
+ * nothing (an offset, a rounding) moved it, else written from the microseconds. */
+static char *put_clock_of(char *d, const struct reading *r, int64_t tod)
+{
+    if (r->clock && tod == r->clock_us) {
+        memcpy(d, r->clock, r->clock_len);
+        return d + r->clock_len;
+    }
+    return put_clock(d, tod);
+}
+
 const char *pgtime_parse(const struct pgtype *t, const struct pgtype_env *env, const char *s,
-                         size_t n, struct buf *out, struct pgvalue *v, char *why,
-                         size_t why_size)
+                         size_t n, struct buf *out, struct pgvalue *v, char *why, size_t why_size)
 {
     (void)why, (void)why_size; /* every message here is static */
     const char *end = s + n;
@@ -447,41 +503,45 @@ const char *pgtime_parse(const struct pgtype *t, const struct pgtype_env *env, c
     while (end > s && is_space(end[-1]))
         end--;
 
-    int64_t value = 0;
+    struct reading r = {0};
     const char *bad;
     switch (t->kind) {
     case PGT_DATE:
-        bad = parse_date_value(s, end, &value);
+        bad = parse_date_value(s, end, &r);
         break;
     case PGT_TIME:
-        bad = parse_time_value(t, s, end, &value);
+        bad = parse_time_value(t, s, end, &r);
         break;
     default:
-        bad = parse_timestamp_value(t, env, s, end, &value);
+        bad = parse_timestamp_value(t, env, s, end, &r);
         break;
     }
     if (bad)
         return bad;
 
-    char *d = buf_reserve(out, TIME_TEXT_MAX);
-    size_t len;
-    switch (t->kind) {
-    case PGT_DATE:
-        if (value == INT64_MAX || value == INT64_MIN) {
-            len = put_infinity(d, value);
-        } else {
-            bool bc;
-            len = (size_t)(put_date(d, value, &bc) - d);
+    char *d = out->cap - out->len >= TIME_TEXT_MAX ? out->data + out->len
+                                                   : buf_reserve(out, TIME_TEXT_MAX);
+    char *e;
+    int64_t value = r.value;
+    if (value == INT64_MAX || value == INT64_MIN) {
+        e = d + put_infinity(d, value);
+    } else if (t->kind == PGT_DATE) { /* a date read is already in its canonical form */
+        memcpy(d, r.date, 10);
+        e = d + 10;
+    } else if (t->kind == PGT_TIME) {
+        e = put_clock_of(d, &r, value);
+    } else if (value >= r.day_start && value - r.day_start < USECS_PER_DAY) {
+        memcpy(d, r.date, 10); /* still on the day as written */
+        d[10] = ' ';
+        e = put_clock_of(d + 11, &r, value - r.day_start);
+        if (t->kind == PGT_TIMESTAMPTZ) {
+            memcpy(e, "+00", 3);
+            e += 3;
         }
-        break;
-    case PGT_TIME:
-        len = (size_t)(put_clock(d, value) - d);
-        break;
-    default:
-        len = put_timestamp(d, value, t->kind == PGT_TIMESTAMPTZ);
-        break;
+    } else {
+        e = d + put_timestamp(d, value, t->kind == PGT_TIMESTAMPTZ);
     }
-    out->len += len;
+    out->len += (size_t)(e - d);
     if (v)
         v->i = value;
     return NULL;

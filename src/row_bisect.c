@@ -51,20 +51,21 @@ struct held_row {
     uint64_t line, offset;
     size_t copy_off, copy_len; /* in lines */
     size_t raw_off, raw_len;   /* in raws */
+    size_t key_off, key_len;   /* in keys; key_off SIZE_MAX: none */
 };
 
 struct row_bisect {
-    const char *copy_sql, *what;
+    const char *what; /* of the flush under way */
     row_bisect_refused_fn *refused;
     void *ctx;
     struct held_row *rows;
     size_t n, cap;
-    struct buf lines, raws;
+    struct buf lines, raws, keys;
     struct buf msg;
-    char *start_sql, *next_sql; /* SAVEPOINT + COPY; the same after releasing the last one */
-    bool release;               /* a savepoint of a group that loaded is still open */
-    uint64_t nrefused;          /* rows refused since row_bisect_new() */
-    size_t group_rows;          /* the current group size */
+    struct buf start_sql, next_sql; /* SAVEPOINT + COPY; the same after releasing the last one */
+    bool release;                   /* a savepoint of a group that loaded is still open */
+    uint64_t nrefused;              /* rows refused since row_bisect_new() */
+    size_t group_rows;              /* the current group size */
     double recent_rows, recent_refused; /* decayed counts, for the refusal rate */
 };
 
@@ -80,19 +81,17 @@ static size_t resize(const struct row_bisect *rb)
     return g;
 }
 
-struct row_bisect *row_bisect_new(const char *copy_sql, const char *what,
-                                  row_bisect_refused_fn *refused, void *ctx)
+struct row_bisect *row_bisect_new(row_bisect_refused_fn *refused, void *ctx)
 {
     struct row_bisect *rb = xcalloc(1, sizeof(*rb));
-    rb->copy_sql = copy_sql;
-    rb->start_sql = xasprintf("SAVEPOINT sluice_rows; %s", copy_sql);
-    rb->next_sql = xasprintf("RELEASE SAVEPOINT sluice_rows; SAVEPOINT sluice_rows; %s", copy_sql);
-    rb->what = what;
     rb->refused = refused;
     rb->ctx = ctx;
     buf_init(&rb->lines);
     buf_init(&rb->raws);
+    buf_init(&rb->keys);
     buf_init(&rb->msg);
+    buf_init(&rb->start_sql);
+    buf_init(&rb->next_sql);
     rb->recent_rows = 1000; /* a prior of 1 refusal in 1,000 rows until rows are seen */
     rb->recent_refused = 1;
     rb->group_rows = resize(rb);
@@ -104,16 +103,17 @@ void row_bisect_free(struct row_bisect *rb)
     if (!rb)
         return;
     free(rb->rows);
-    free(rb->start_sql);
-    free(rb->next_sql);
+    buf_release(&rb->start_sql);
+    buf_release(&rb->next_sql);
     buf_release(&rb->lines);
     buf_release(&rb->raws);
+    buf_release(&rb->keys);
     buf_release(&rb->msg);
     free(rb);
 }
 
-void row_bisect_add(struct row_bisect *rb, const char *copy_line, size_t copy_len,
-                    const struct csv_row *row, size_t file_idx)
+void row_bisect_add(struct row_bisect *rb, const char *copy_line, size_t copy_len, const char *key,
+                    size_t key_len, const struct csv_row *row, size_t file_idx)
 {
     if (rb->n == rb->cap) {
         rb->cap = rb->cap ? rb->cap * 2 : 64;
@@ -127,13 +127,18 @@ void row_bisect_add(struct row_bisect *rb, const char *copy_line, size_t copy_le
     h->copy_len = copy_len;
     h->raw_off = rb->raws.len;
     h->raw_len = row->raw_len;
+    h->key_off = key ? rb->keys.len : SIZE_MAX;
+    h->key_len = key ? key_len : 0;
+    if (key)
+        buf_append(&rb->keys, key, key_len);
     buf_append(&rb->lines, copy_line, copy_len);
     buf_append(&rb->raws, row->raw, row->raw_len);
 }
 
 bool row_bisect_full(const struct row_bisect *rb)
 {
-    return rb->n >= rb->group_rows || rb->lines.len + rb->raws.len >= GROUP_MAX_BYTES;
+    return rb->n >= rb->group_rows ||
+           rb->lines.len + rb->raws.len + rb->keys.len >= GROUP_MAX_BYTES;
 }
 
 static void drop_rows(struct row_bisect *rb)
@@ -141,6 +146,7 @@ static void drop_rows(struct row_bisect *rb)
     rb->n = 0;
     buf_reset(&rb->lines);
     buf_reset(&rb->raws);
+    buf_reset(&rb->keys);
 }
 
 void row_bisect_clear(struct row_bisect *rb)
@@ -192,6 +198,8 @@ static void report(struct row_bisect *rb, size_t i, const PGresult *res)
         .raw_len = h->raw_len,
         .copy_line = rb->lines.data + h->copy_off,
         .copy_len = h->copy_len,
+        .key = h->key_off == SIZE_MAX ? NULL : rb->keys.data + h->key_off,
+        .key_len = h->key_len,
         .duplicate = strcmp(state, "23505") == 0,
         .sqlstate = state,
         .column = column && *column ? column : NULL,
@@ -226,7 +234,7 @@ static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t l
     if (known_bad && hi - lo > 1)
         return split(rb, conn, lo, hi);
     /* One round trip: the simple protocol runs the savepoint statements, then starts the COPY. */
-    PGresult *res = PQexec(conn, rb->release ? rb->next_sql : rb->start_sql);
+    PGresult *res = PQexec(conn, rb->release ? rb->next_sql.data : rb->start_sql.data);
     enum db_status st = db_check(conn, res, PGRES_COPY_IN, rb->what);
     PQclear(res);
     if (st != DB_OK)
@@ -259,8 +267,14 @@ static enum sink_result load_range(struct row_bisect *rb, PGconn *conn, size_t l
     return r;
 }
 
-enum sink_result row_bisect_flush(struct row_bisect *rb, PGconn *conn)
+enum sink_result row_bisect_flush(struct row_bisect *rb, PGconn *conn, const char *copy_sql,
+                                  const char *what)
 {
+    rb->what = what;
+    buf_reset(&rb->start_sql);
+    buf_printf(&rb->start_sql, "SAVEPOINT sluice_rows; %s", copy_sql);
+    buf_reset(&rb->next_sql);
+    buf_printf(&rb->next_sql, "RELEASE SAVEPOINT sluice_rows; SAVEPOINT sluice_rows; %s", copy_sql);
     uint64_t before = rb->nrefused;
     enum sink_result r = rb->n ? load_range(rb, conn, 0, rb->n, false) : SINK_OK;
     rb->recent_rows += (double)rb->n;

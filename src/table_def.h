@@ -26,6 +26,7 @@ struct table_check {
     char *name;                  /* conname */
     char *def;                   /* pg_get_constraintdef() text */
     struct check_expr *compiled; /* NULL: left to the server */
+    long value_column;           /* a domain's constraint: the column it guards, else -1 */
 };
 
 struct table_def {
@@ -38,5 +39,25 @@ struct table_def {
     struct table_check *checks;
     size_t nchecks;
 };
+
+/* Split name at its first dot into schema and table and quote each for SQL ("a.b" ->
+ * "a"."b"; "b" -> "b"). Heap string, or NULL when a part is empty. */
+char *table_sql_name(PGconn *conn, const char *name);
+
+/* Read the definition of table `name` (as --table gives it) and compile its CHECK constraints
+ * (and those of the domains its columns use). 0, or -1 with err filled: no such table, or no
+ * column sluice could load. Constraints left to the server are logged once at info. */
+int table_def_read(PGconn *conn, const char *name, const struct pgtype_env *env,
+                   struct table_def *t, char *err, size_t err_size);
+
+/* Add a constraint of sluice's own on top of the table's (the --event-types rule), compiled
+ * like the table's; -1 with err filled when it does not compile. */
+int table_def_add_check(struct table_def *t, const char *name, const char *def,
+                        const struct pgtype_env *env, char *err, size_t err_size);
+
+/* Index of the column named name, or -1. */
+long table_def_column(const struct table_def *t, const char *name);
+
+void table_def_release(struct table_def *t);
 
 #endif

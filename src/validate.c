@@ -1,26 +1,29 @@
 /*
- * validate.c - the event schema: binds a file's header, judges each data row, and writes the
- * COPY text lines for user_activity (accepted rows) and user_activity_errors (rejected rows).
+ * validate.c - a target table's contract applied to CSV rows: binds a file's header to the
+ * table's columns, judges each data row with the table's own rules, and writes the COPY text
+ * lines for the table (accepted rows) and its dead-letter table (rejected rows).
  *
  * Promises:
  * - An accepted row's line loads through COPY ... FROM STDIN (text format, UTF-8) and stores
- *   exactly the value judged here: every field is strict UTF-8 without NUL, numbers are written
- *   in canonical form, timestamps are converted to UTC and written the way PostgreSQL prints a
- *   TIMESTAMP (fraction without trailing zeros), text is escaped with copy_text_escape().
+ *   exactly the values judged here: every field is strict UTF-8 without NUL, each column's text
+ *   is what its type's checker (pgtype) wrote, and the row passed every CHECK constraint that
+ *   compiled (check_expr). An empty field is NULL, as in COPY's CSV format.
  * - A rejected row gets a verdict: the code and column of the FIRST problem (structure and
- *   encoding first, then the columns in the file's header order) and a message listing every
- *   problem found, "; "-separated. Row-level problems (too long, unterminated quote, encoding,
- *   column count) stop the per-column checks.
+ *   encoding first, then the columns in the file's header order, then the constraints) and a
+ *   message listing every problem found, "; "-separated. Row-level problems (too long,
+ *   unterminated quote, encoding, column count) stop the per-column checks; a value that does
+ *   not parse stops the constraint checks.
  * - A reject line can always be loaded: fields that are not valid UTF-8 become \N, and invalid
  *   bytes in the raw line, the message and the file name are written as the text \xNN, so no
  *   input can break or end a COPY early.
- * - No allocation and no libc parsing per row: parsing is hand-written over the field bytes.
- *   Allocation happens only in schema_new() and in growing the caller's buffers.
+ * - No allocation per row: allocation happens when a schema is made or a header bound, and in
+ *   growing the caller's buffers.
  *
- * It does not detect duplicate event ids; that is the database layer's job.
+ * Duplicates of a key are the loader's business (schema_row_key gives it the key's text).
  */
 #include "validate.h"
 
+#include "check_expr.h"
 #include "copy_text.h"
 #include "utf8.h"
 
@@ -29,23 +32,36 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
-#define MAX_TEXT_BYTES 50       /* event_id, session_id: VARCHAR(50) */
-#define MAX_EVENT_TYPE_BYTES 20 /* event_type: VARCHAR(20) */
-#define INT_MAX_VALUE 2147483647ULL
-#define PRICE_LIMIT_UNITS 100000000ULL /* DECIMAL(10,2): whole part below 10^8 */
-#define MSG_VALUE_BYTES 60             /* how much of a bad value a message quotes */
+#define MSG_VALUE_BYTES 60 /* how much of a bad value a message quotes */
 
 struct schema {
-    char **types; /* allowed event_type values */
-    size_t *type_lens;
-    size_t ntypes;
-    char *types_list; /* the same, comma-joined, for messages */
+    const struct table_def *t;
+    struct pgtype_env env;
+    bool strict;
+    char **map_csv; /* --column-map: header name -> column */
+    size_t *map_col;
+    size_t nmap;
+    char *reject_columns;
 
+    /* the bound header */
     bool bound;
     size_t header_fields;
-    size_t pos[COL_COUNT];               /* header position of each required column */
-    enum schema_column order[COL_COUNT]; /* required columns sorted by header position */
+    size_t *pos;    /* per column: its header position, or SIZE_MAX when the file lacks it */
+    size_t *order;  /* the bound columns in header order: the COPY column order */
+    size_t norder;
+    bool *check_on; /* per constraint: compiled and reading only columns the file has */
+    size_t *check_order; /* the constraints by the header position of the first column read */
+    struct buf copy_columns;
+
+    /* the row being judged */
+    struct pgvalue *vals; /* per column */
+    bool *bad;            /* per column: its value did not parse (its constraints are skipped) */
+    size_t *span_start;   /* per column: its COPY text within the row's line */
+    size_t *span_len;
+    size_t last_line;     /* where the last accepted row's line starts in copy_out */
+    bool v_clean;         /* every value of the row being judged parsed */
 };
 
 static const char *const reject_names[REJECT_CODE_COUNT] = {
@@ -63,25 +79,11 @@ static const char *const reject_names[REJECT_CODE_COUNT] = {
     [REJECT_DB_REJECTED] = "db_rejected",
 };
 
-static const char *const column_names[COL_COUNT] = {
-    [COL_EVENT_ID] = "event_id",     [COL_EVENT_TIME] = "event_time",
-    [COL_EVENT_TYPE] = "event_type", [COL_PRODUCT_ID] = "product_id",
-    [COL_PRICE] = "price",           [COL_USER_ID] = "user_id",
-    [COL_SESSION_ID] = "session_id",
-};
-
 const char *reject_code_name(enum reject_code code)
 {
     if ((unsigned)code >= REJECT_CODE_COUNT)
         return "unknown";
     return reject_names[code];
-}
-
-const char *schema_column_name(enum schema_column col)
-{
-    if ((unsigned)col >= COL_COUNT)
-        return "unknown";
-    return column_names[col];
 }
 
 /* Write v in decimal to dst; returns the new end. */
@@ -98,89 +100,130 @@ static char *put_uint(char *dst, uint64_t v)
     return dst;
 }
 
-static char *put_2digits(char *dst, unsigned v)
-{
-    dst[0] = (char)('0' + v / 10);
-    dst[1] = (char)('0' + v % 10);
-    return dst + 2;
-}
 
 /* ---- schema lifecycle ----------------------------------------------------------------------- */
 
-struct schema *schema_new(const char *event_types)
+/* Append name as a quoted SQL identifier. */
+static void put_ident(struct buf *b, const char *name)
 {
-    if (!event_types)
-        return NULL;
-    struct schema *s = xcalloc(1, sizeof(*s));
-    size_t len = strlen(event_types);
-    size_t cap = 1;
-    for (size_t i = 0; i < len; i++)
-        cap += event_types[i] == ',';
-    s->types = xcalloc(cap, sizeof(*s->types));
-    s->type_lens = xcalloc(cap, sizeof(*s->type_lens));
-    s->types_list = xmalloc(len + 1);
-    size_t list_len = 0;
-
-    const char *p = event_types;
-    for (;;) {
-        const char *comma = memchr(p, ',', (size_t)(event_types + len - p));
-        const char *end = comma ? comma : event_types + len;
-        /* spaces around an item are separators, not part of the value */
-        const char *a = p, *b = end;
-        while (a < b && *a == ' ')
-            a++;
-        while (b > a && b[-1] == ' ')
-            b--;
-        size_t n = (size_t)(b - a);
-        if (n == 0 || n > MAX_EVENT_TYPE_BYTES || utf8_check(a, n) != n)
-            goto fail;
-        for (size_t i = 0; i < n; i++)
-            if ((unsigned char)a[i] < 0x20 || a[i] == 0x7f)
-                goto fail;
-        s->types[s->ntypes] = xmalloc(n + 1);
-        memcpy(s->types[s->ntypes], a, n);
-        s->types[s->ntypes][n] = '\0';
-        s->type_lens[s->ntypes] = n;
-        s->ntypes++;
-        if (list_len)
-            s->types_list[list_len++] = ',';
-        memcpy(s->types_list + list_len, a, n);
-        list_len += n;
-        if (!comma)
-            break;
-        p = comma + 1;
+    buf_putc(b, '"');
+    for (const char *p = name; *p; p++) {
+        if (*p == '"')
+            buf_putc(b, '"');
+        buf_putc(b, *p);
     }
-    s->types_list[list_len] = '\0';
-    return s;
+    buf_putc(b, '"');
+}
 
-fail:
-    schema_free(s);
-    return NULL;
+/* Parse --column-map "csv=col,...". -1 with err filled. */
+static int parse_column_map(struct schema *s, const char *map, char *err, size_t err_size)
+{
+    const char *p = map;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        const char *end = comma ? comma : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        if (!eq || eq == p || eq + 1 == end) {
+            snprintf(err, err_size, "--column-map: expected csv_name=column, got '%.*s'",
+                     (int)(end - p), p);
+            return -1;
+        }
+        char *col = strndup(eq + 1, (size_t)(end - eq - 1));
+        long c = table_def_column(s->t, col);
+        if (c < 0) {
+            snprintf(err, err_size, "--column-map: table %s has no column '%s'", s->t->name, col);
+            free(col);
+            return -1;
+        }
+        free(col);
+        s->map_csv = xrealloc(s->map_csv, (s->nmap + 1) * sizeof(*s->map_csv));
+        s->map_col = xrealloc(s->map_col, (s->nmap + 1) * sizeof(*s->map_col));
+        s->map_csv[s->nmap] = strndup(p, (size_t)(eq - p));
+        s->map_col[s->nmap++] = (size_t)c;
+        p = comma ? comma + 1 : end;
+    }
+    return 0;
+}
+
+struct schema *schema_new(const struct schema_options *o, char *err, size_t err_size)
+{
+    struct schema *s = xcalloc(1, sizeof(*s));
+    const struct table_def *t = o->table;
+    s->t = t;
+    s->env = o->env;
+    s->strict = o->strict_columns;
+    if (o->column_map && parse_column_map(s, o->column_map, err, err_size) < 0) {
+        schema_free(s);
+        return NULL;
+    }
+    size_t n = t->ncols ? t->ncols : 1;
+    s->pos = xcalloc(n, sizeof(*s->pos));
+    s->order = xcalloc(n, sizeof(*s->order));
+    s->vals = xcalloc(n, sizeof(*s->vals));
+    s->bad = xcalloc(n, sizeof(*s->bad));
+    s->span_start = xcalloc(n, sizeof(*s->span_start));
+    s->span_len = xcalloc(n, sizeof(*s->span_len));
+    s->check_on = xcalloc(t->nchecks ? t->nchecks : 1, sizeof(*s->check_on));
+    s->check_order = xcalloc(t->nchecks ? t->nchecks : 1, sizeof(*s->check_order));
+    buf_init(&s->copy_columns);
+
+    struct buf b;
+    buf_init(&b);
+    buf_putc(&b, '(');
+    for (size_t c = 0; c < t->ncols; c++) {
+        put_ident(&b, t->cols[c].name);
+        buf_append(&b, ", ", 2);
+    }
+    buf_printf(&b, "%s)", REJECT_ERROR_COLUMNS);
+    buf_putc(&b, '\0');
+    s->reject_columns = b.data;
+    return s;
 }
 
 void schema_free(struct schema *s)
 {
     if (!s)
         return;
-    for (size_t i = 0; i < s->ntypes; i++)
-        free(s->types[i]);
-    free(s->types);
-    free(s->type_lens);
-    free(s->types_list);
+    for (size_t i = 0; i < s->nmap; i++)
+        free(s->map_csv[i]);
+    free(s->map_csv);
+    free(s->map_col);
+    free(s->reject_columns);
+    free(s->pos);
+    free(s->order);
+    free(s->vals);
+    free(s->bad);
+    free(s->check_order);
+    free(s->span_start);
+    free(s->span_len);
+    free(s->check_on);
+    buf_release(&s->copy_columns);
     free(s);
+}
+
+const char *schema_reject_columns(const struct schema *s)
+{
+    return s->reject_columns;
+}
+
+const char *schema_copy_columns(const struct schema *s)
+{
+    return s->bound ? s->copy_columns.data : "()";
 }
 
 /* ---- verdict messages ----------------------------------------------------------------------- */
 
 /* Message text being built in v->message; stays valid UTF-8 and NUL-terminated throughout. */
 struct msg {
+    const struct table_def *t;
     struct verdict *v;
     size_t len;
     bool full;
 };
 
-static void msg_start(struct msg *m, struct verdict *v)
+static void msg_start(struct msg *m, const struct table_def *t, struct verdict *v)
 {
+    m->t = t;
     m->v = v;
     m->len = 0;
     m->full = false;
@@ -214,10 +257,10 @@ static void msg_append(struct msg *m, const char *s, size_t n)
 }
 
 /* Record one problem: the first one sets the verdict's code and column, each adds its text. */
-static void msg_problem(struct msg *m, enum reject_code code, int column, const char *fmt, ...)
+static void msg_problem(struct msg *m, enum reject_code code, long column, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
-static void msg_problem(struct msg *m, enum reject_code code, int column, const char *fmt, ...)
+static void msg_problem(struct msg *m, enum reject_code code, long column, const char *fmt, ...)
 {
     char tmp[sizeof(m->v->message)];
     if (m->v->code == REJECT_NONE) {
@@ -227,7 +270,7 @@ static void msg_problem(struct msg *m, enum reject_code code, int column, const 
         msg_append(m, "; ", 2);
     }
     if (column >= 0) {
-        const char *name = column_names[column];
+        const char *name = m->t->cols[column].name;
         msg_append(m, name, strlen(name));
         msg_append(m, ": ", 2);
     }
@@ -281,10 +324,38 @@ static const char *quote_value(struct quoted *q, const char *s, size_t n)
 
 /* ---- header binding ------------------------------------------------------------------------- */
 
+/* Which column a header name means, or -1; *ambiguous when it matches several ignoring case. */
+static long header_column(const struct schema *s, const char *name, size_t n, bool *ambiguous)
+{
+    *ambiguous = false;
+    for (size_t k = 0; k < s->nmap; k++)
+        if (strlen(s->map_csv[k]) == n && memcmp(s->map_csv[k], name, n) == 0)
+            return (long)s->map_col[k];
+    for (size_t c = 0; c < s->t->ncols; c++) {
+        const char *cn = s->t->cols[c].name;
+        if (strlen(cn) == n && memcmp(cn, name, n) == 0)
+            return (long)c;
+    }
+    long found = -1;
+    for (size_t c = 0; c < s->t->ncols; c++) {
+        const char *cn = s->t->cols[c].name;
+        if (strlen(cn) == n && strncasecmp(cn, name, n) == 0) {
+            if (found >= 0) {
+                *ambiguous = true;
+                return -1;
+            }
+            found = (long)c;
+        }
+    }
+    return found;
+}
+
 int schema_bind_header(struct schema *s, const struct csv_row *header, struct verdict *v)
 {
     struct msg m;
-    msg_start(&m, v);
+    struct quoted q;
+    const struct table_def *t = s->t;
+    msg_start(&m, t, v);
     s->bound = false;
 
     if (header->status == CSV_ROW_TOO_LONG) {
@@ -306,9 +377,8 @@ int schema_bind_header(struct schema *s, const struct csv_row *header, struct ve
         return -1;
     }
 
-    size_t pos[COL_COUNT];
-    for (int c = 0; c < COL_COUNT; c++)
-        pos[c] = SIZE_MAX;
+    for (size_t c = 0; c < t->ncols; c++)
+        s->pos[c] = SIZE_MAX;
     for (size_t i = 0; i < header->nfields; i++) {
         const char *name = header->fields[i];
         size_t n = header->lengths[i];
@@ -316,273 +386,113 @@ int schema_bind_header(struct schema *s, const struct csv_row *header, struct ve
             name += 3; /* a BOM the reader did not strip */
             n -= 3;
         }
-        for (int c = 0; c < COL_COUNT; c++) {
-            if (n != strlen(column_names[c]) || memcmp(name, column_names[c], n) != 0)
-                continue;
-            if (pos[c] != SIZE_MAX)
-                msg_problem(&m, REJECT_BAD_HEADER, -1, "duplicate column '%s' (fields %zu and %zu)",
-                            column_names[c], pos[c] + 1, i + 1);
-            else
-                pos[c] = i;
-            break;
+        bool ambiguous;
+        long c = header_column(s, name, n, &ambiguous);
+        if (ambiguous) {
+            msg_problem(&m, REJECT_BAD_HEADER, -1,
+                        "header name %s matches several columns ignoring case (use --column-map)",
+                        quote_value(&q, name, n));
+            continue;
         }
+        if (c < 0) {
+            if (s->strict)
+                msg_problem(&m, REJECT_BAD_HEADER, -1, "table %s has no column %s", t->name,
+                            quote_value(&q, name, n));
+            continue;
+        }
+        if (s->pos[c] != SIZE_MAX)
+            msg_problem(&m, REJECT_BAD_HEADER, -1, "duplicate column '%s' (fields %zu and %zu)",
+                        t->cols[c].name, s->pos[c] + 1, i + 1);
+        else
+            s->pos[c] = i;
     }
-    for (int c = 0; c < COL_COUNT; c++)
-        if (pos[c] == SIZE_MAX)
-            msg_problem(&m, REJECT_BAD_HEADER, -1, "missing required column '%s'", column_names[c]);
+    s->norder = 0;
+    for (size_t c = 0; c < t->ncols; c++) {
+        if (s->pos[c] != SIZE_MAX)
+            s->order[s->norder++] = c;
+        else if (t->cols[c].not_null && !t->cols[c].has_default)
+            msg_problem(&m, REJECT_BAD_HEADER, -1, "missing required column '%s'",
+                        t->cols[c].name);
+    }
+    if (v->code == REJECT_NONE && s->norder == 0)
+        msg_problem(&m, REJECT_BAD_HEADER, -1, "no column of table %s in the header", t->name);
     if (v->code != REJECT_NONE)
         return -1;
 
-    /* order: the required columns in header order (insertion sort of seven) */
-    for (int c = 0; c < COL_COUNT; c++) {
-        int k = c;
-        while (k > 0 && pos[s->order[k - 1]] > pos[c]) {
-            s->order[k] = s->order[k - 1];
+    /* COPY order: header order (an insertion sort; tables are narrow) */
+    for (size_t k = 1; k < s->norder; k++) {
+        size_t c = s->order[k], j = k;
+        while (j > 0 && s->pos[s->order[j - 1]] > s->pos[c]) {
+            s->order[j] = s->order[j - 1];
+            j--;
+        }
+        s->order[j] = c;
+    }
+    buf_reset(&s->copy_columns);
+    buf_putc(&s->copy_columns, '(');
+    for (size_t k = 0; k < s->norder; k++) {
+        if (k)
+            buf_append(&s->copy_columns, ", ", 2);
+        put_ident(&s->copy_columns, t->cols[s->order[k]].name);
+    }
+    buf_append(&s->copy_columns, ")", 2); /* with the NUL */
+    s->copy_columns.len--;
+
+    /* A constraint on a column the file lacks judges its default: the server's business. The
+     * others run in the file's order (by the first column each reads), like the columns. */
+    size_t first_pos[t->nchecks ? t->nchecks : 1];
+    for (size_t j = 0; j < t->nchecks; j++) {
+        const struct check_expr *ce = t->checks[j].compiled;
+        bool on = ce != NULL;
+        first_pos[j] = SIZE_MAX;
+        for (size_t c = 0; on && c < t->ncols; c++) {
+            if (!check_uses(ce, c))
+                continue;
+            if (s->pos[c] == SIZE_MAX)
+                on = false;
+            else if (s->pos[c] < first_pos[j])
+                first_pos[j] = s->pos[c];
+        }
+        s->check_on[j] = on;
+        size_t k = j;
+        while (k > 0 && first_pos[s->check_order[k - 1]] > first_pos[j]) {
+            s->check_order[k] = s->check_order[k - 1];
             k--;
         }
-        s->order[k] = (enum schema_column)c;
+        s->check_order[k] = j;
     }
-    memcpy(s->pos, pos, sizeof(pos));
     s->header_fields = header->nfields;
     s->bound = true;
     return 0;
 }
 
-/* ---- field parsers -------------------------------------------------------------------------- */
-
-static inline bool is_digit(char c)
-{
-    return (unsigned char)(c - '0') < 10;
-}
-
-/*
- * A positive INTEGER: [+-]digits. Returns REJECT_NONE with *out set, REJECT_BAD_VALUE for a
- * non-integer or a value above 2147483647, REJECT_RULE_VIOLATION for a value <= 0.
- */
-static enum reject_code parse_id(const char *s, size_t n, uint32_t *out)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (n && (s[0] == '+' || s[0] == '-')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    if (i == n)
-        return REJECT_BAD_VALUE;
-    uint64_t v = 0;
-    bool huge = false;
-    for (; i < n; i++) {
-        if (!is_digit(s[i]))
-            return REJECT_BAD_VALUE;
-        v = v * 10 + (uint64_t)(s[i] - '0');
-        if (v > INT_MAX_VALUE) {
-            huge = true;
-            v = INT_MAX_VALUE + 1; /* keeps accumulating in range */
-        }
-    }
-    if (neg || v == 0)
-        return REJECT_RULE_VIOLATION;
-    if (huge)
-        return REJECT_BAD_VALUE;
-    *out = (uint32_t)v;
-    return REJECT_NONE;
-}
-
-/*
- * A price: [+-]digits[.digits] with at most 2 fractional digits (".5" and "5." allowed, at least
- * one digit). Returns REJECT_NONE with *cents set, REJECT_BAD_VALUE for a malformed value, more
- * than 2 fractional digits or a value >= 100000000, REJECT_RULE_VIOLATION for a value <= 0.
- */
-static enum reject_code parse_price(const char *s, size_t n, uint64_t *cents, const char **why)
-{
-    size_t i = 0;
-    bool neg = false;
-    if (n && (s[0] == '+' || s[0] == '-')) {
-        neg = s[0] == '-';
-        i = 1;
-    }
-    uint64_t units = 0;
-    size_t ndigits = 0;
-    bool huge = false;
-    for (; i < n && is_digit(s[i]); i++, ndigits++) {
-        units = units * 10 + (uint64_t)(s[i] - '0');
-        if (units >= PRICE_LIMIT_UNITS) {
-            huge = true;
-            units = PRICE_LIMIT_UNITS;
-        }
-    }
-    unsigned frac = 0;
-    size_t nfrac = 0;
-    if (i < n && s[i] == '.') {
-        for (i++; i < n && is_digit(s[i]); i++, nfrac++)
-            if (nfrac < 2)
-                frac = frac * 10 + (unsigned)(s[i] - '0');
-    }
-    if (i != n || ndigits + nfrac == 0) {
-        *why = "not a decimal number";
-        return REJECT_BAD_VALUE;
-    }
-    if (nfrac > 2) {
-        *why = "more than 2 decimal places";
-        return REJECT_BAD_VALUE;
-    }
-    if (nfrac == 1)
-        frac *= 10;
-    if (neg || (units == 0 && frac == 0)) {
-        *why = "must be > 0";
-        return REJECT_RULE_VIOLATION;
-    }
-    if (huge) {
-        *why = "must be < 100000000";
-        return REJECT_BAD_VALUE;
-    }
-    *cents = units * 100 + frac;
-    return REJECT_NONE;
-}
-
-static bool is_leap(unsigned y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-static unsigned days_in_month(unsigned y, unsigned m)
-{
-    static const unsigned char days[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-/* Two ASCII digits at s as a number, or -1. */
-static inline int two_digits(const char *s)
-{
-    if (!is_digit(s[0]) || !is_digit(s[1]))
-        return -1;
-    return (s[0] - '0') * 10 + (s[1] - '0');
-}
-
-#define TIME_TEXT_MAX 27 /* "YYYY-MM-DD HH:MM:SS.ffffff" + NUL */
-
-/*
- * A timestamp: YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}][Z|+HH:MM|-HH:MM], a real date and time in years
- * 0001..9999 before and after conversion to UTC. On success writes the UTC value as PostgreSQL
- * prints a TIMESTAMP (fraction without trailing zeros) to out and returns its length; returns 0
- * with *why set otherwise (always a bad_value).
- */
-static size_t parse_time(const char *s, size_t n, char out[TIME_TEXT_MAX], const char **why)
-{
-    static const char *const format =
-        "not a timestamp (expected YYYY-MM-DD HH:MM:SS[.ffffff][Z|+HH:MM|-HH:MM])";
-    *why = format;
-    if (n < 19 || s[4] != '-' || s[7] != '-' || (s[10] != ' ' && s[10] != 'T') || s[13] != ':' ||
-        s[16] != ':')
-        return 0;
-    int y1 = two_digits(s), y2 = two_digits(s + 2), mo = two_digits(s + 5), d = two_digits(s + 8);
-    int h = two_digits(s + 11), mi = two_digits(s + 14), se = two_digits(s + 17);
-    if ((y1 | y2 | mo | d | h | mi | se) < 0)
-        return 0;
-    size_t i = 19;
-    const char *frac = NULL;
-    size_t nfrac = 0;
-    if (i < n && s[i] == '.') {
-        frac = s + ++i;
-        while (i < n && is_digit(s[i]))
-            i++;
-        nfrac = (size_t)(s + i - frac);
-        if (nfrac == 0)
-            return 0;
-        if (nfrac > 6) {
-            *why = "more than 6 fractional second digits";
-            return 0;
-        }
-    }
-    int offset = 0; /* minutes east of UTC */
-    if (i < n && s[i] == 'Z') {
-        i++;
-    } else if (i < n && (s[i] == '+' || s[i] == '-')) {
-        if (n - i < 6 || s[i + 3] != ':')
-            return 0;
-        int oh = two_digits(s + i + 1), om = two_digits(s + i + 4);
-        if (oh < 0 || om < 0)
-            return 0;
-        if (oh > 15 || om > 59) {
-            *why = "UTC offset out of range (at most +/-15:59)";
-            return 0;
-        }
-        offset = oh * 60 + om;
-        if (s[i] == '-')
-            offset = -offset;
-        i += 6;
-    }
-    if (i != n)
-        return 0;
-
-    unsigned year = (unsigned)(y1 * 100 + y2);
-    unsigned month = (unsigned)mo, day = (unsigned)d;
-    if (year < 1 || month < 1 || month > 12 || day < 1 || day > days_in_month(year, month) ||
-        h > 23 || mi > 59 || se > 59) {
-        *why = "no such date or time";
-        return 0;
-    }
-    if (offset) {
-        int minutes = h * 60 + mi - offset;
-        if (minutes < 0) {
-            minutes += 1440;
-            if (--day == 0) {
-                if (--month == 0) {
-                    month = 12;
-                    year--;
-                }
-                day = days_in_month(year ? year : 4, month); /* year 0 is rejected below */
-            }
-        } else if (minutes >= 1440) {
-            minutes -= 1440;
-            if (++day > days_in_month(year, month)) {
-                day = 1;
-                if (++month > 12) {
-                    month = 1;
-                    year++;
-                }
-            }
-        }
-        h = minutes / 60;
-        mi = minutes % 60;
-        if (year < 1 || year > 9999) {
-            *why = "outside years 0001..9999 in UTC";
-            return 0;
-        }
-    }
-    while (nfrac > 0 && frac[nfrac - 1] == '0')
-        nfrac--;
-
-    char *o = out;
-    o = put_2digits(o, year / 100);
-    o = put_2digits(o, year % 100);
-    *o++ = '-';
-    o = put_2digits(o, month);
-    *o++ = '-';
-    o = put_2digits(o, day);
-    *o++ = ' ';
-    o = put_2digits(o, (unsigned)h);
-    *o++ = ':';
-    o = put_2digits(o, (unsigned)mi);
-    *o++ = ':';
-    o = put_2digits(o, (unsigned)se);
-    if (nfrac) {
-        *o++ = '.';
-        memcpy(o, frac, nfrac);
-        o += nfrac;
-    }
-    *o = '\0';
-    return (size_t)(o - out);
-}
-
 /* ---- row validation ------------------------------------------------------------------------- */
 
-bool schema_validate_row(const struct schema *s, const struct csv_row *row, struct buf *copy_out,
+/* The constraint's text as a message shows it: without the "CHECK " pg_get_constraintdef puts
+ * first. */
+static const char *check_text(const char *def)
+{
+    return strncmp(def, "CHECK ", 6) == 0 ? def + 6 : def;
+}
+
+/* Does the constraint read a column whose value did not parse? Only asked on bad rows. */
+static bool reads_bad(const struct schema *s, const struct check_expr *ce)
+{
+    if (s->v_clean)
+        return false;
+    for (size_t k = 0; k < s->norder; k++)
+        if (s->bad[s->order[k]] && check_uses(ce, s->order[k]))
+            return true;
+    return false;
+}
+
+bool schema_validate_row(struct schema *s, const struct csv_row *row, struct buf *copy_out,
                          struct verdict *v)
 {
     struct msg m;
     struct quoted q;
-    msg_start(&m, v);
+    const struct table_def *t = s->t;
+    msg_start(&m, t, v);
 
     if (!s->bound) {
         msg_problem(&m, REJECT_BAD_HEADER, -1, "no header bound");
@@ -613,96 +523,113 @@ bool schema_validate_row(const struct schema *s, const struct csv_row *row, stru
     if (v->code != REJECT_NONE)
         return false;
 
-    const char *text[COL_COUNT];
-    size_t text_len[COL_COUNT];
-    char time_text[TIME_TEXT_MAX];
-    size_t time_len = 0;
-    uint32_t product_id = 0, user_id = 0;
-    uint64_t cents = 0;
-
-    for (int k = 0; k < COL_COUNT; k++) {
-        enum schema_column col = s->order[k];
-        const char *f = row->fields[s->pos[col]];
-        size_t n = row->lengths[s->pos[col]];
-        text[col] = f;
-        text_len[col] = n;
+    size_t mark = copy_out->len;
+    char why[160];
+    for (size_t k = 0; k < s->norder; k++) {
+        size_t c = s->order[k];
+        const struct table_column *col = &t->cols[c];
+        const char *f = row->fields[s->pos[c]];
+        size_t n = row->lengths[s->pos[c]];
+        struct pgvalue *val = &s->vals[c];
+        s->bad[c] = false;
+        if (k)
+            buf_putc(copy_out, '\t');
+        size_t start = copy_out->len;
         if (n == 0) {
-            if (col != COL_SESSION_ID)
-                msg_problem(&m, REJECT_MISSING_FIELD, (int)col, "required value is empty");
-            continue;
+            val->null = true;
+            if (col->not_null)
+                msg_problem(&m, REJECT_MISSING_FIELD, (long)c, "required value is empty");
+            buf_append(copy_out, "\\N", 2);
+        } else {
+            const char *e = pgtype_parse(&col->type, &s->env, f, n, copy_out, val, why,
+                                         sizeof(why));
+            if (e) {
+                s->bad[c] = true;
+                if (strstr(e, "(got "))
+                    msg_problem(&m, REJECT_BAD_VALUE, (long)c, "%s", e);
+                else
+                    msg_problem(&m, REJECT_BAD_VALUE, (long)c, "%s (got %s)", e,
+                                quote_value(&q, f, n));
+            }
         }
-        enum reject_code rc;
-        const char *why;
-        switch (col) {
-        case COL_EVENT_ID:
-        case COL_SESSION_ID:
-            if (n > MAX_TEXT_BYTES)
-                msg_problem(&m, REJECT_BAD_VALUE, (int)col, "longer than %d bytes (got %zu)",
-                            MAX_TEXT_BYTES, n);
-            break;
-        case COL_EVENT_TIME:
-            time_len = parse_time(f, n, time_text, &why);
-            if (time_len == 0)
-                msg_problem(&m, REJECT_BAD_VALUE, (int)col, "%s (got %s)", why,
-                            quote_value(&q, f, n));
-            break;
-        case COL_EVENT_TYPE: {
-            size_t t = 0;
-            while (t < s->ntypes && (s->type_lens[t] != n || memcmp(s->types[t], f, n) != 0))
-                t++;
-            if (t == s->ntypes)
-                msg_problem(&m, REJECT_RULE_VIOLATION, (int)col, "%s is not one of %s",
-                            quote_value(&q, f, n), s->types_list);
-            break;
-        }
-        case COL_PRODUCT_ID:
-        case COL_USER_ID:
-            rc = parse_id(f, n, col == COL_PRODUCT_ID ? &product_id : &user_id);
-            if (rc == REJECT_RULE_VIOLATION)
-                msg_problem(&m, rc, (int)col, "must be > 0 (got %s)", show_value(&q, f, n, false));
-            else if (rc == REJECT_BAD_VALUE)
-                msg_problem(&m, rc, (int)col, "not an integer in 1..2147483647 (got %s)",
-                            quote_value(&q, f, n));
-            break;
-        case COL_PRICE:
-            rc = parse_price(f, n, &cents, &why);
-            if (rc != REJECT_NONE)
-                msg_problem(&m, rc, (int)col, "%s (got %s)", why,
-                            show_value(&q, f, n, rc != REJECT_RULE_VIOLATION));
-            break;
-        case COL_COUNT:
-            break;
+        s->span_start[c] = start - mark;
+        s->span_len[c] = copy_out->len - start;
+    }
+    s->v_clean = v->code == REJECT_NONE;
+    {
+        for (size_t i = 0; i < t->nchecks; i++) {
+            size_t j = s->check_order[i], at;
+            if (!s->check_on[j] || reads_bad(s, t->checks[j].compiled) ||
+                check_eval(t->checks[j].compiled, s->vals, &at))
+                continue;
+            if (at < t->ncols && s->pos[at] != SIZE_MAX) {
+                size_t p = s->pos[at];
+                msg_problem(&m, REJECT_RULE_VIOLATION, (long)at, "%s violates %s %s",
+                            row->lengths[p] ? quote_value(&q, row->fields[p], row->lengths[p])
+                                            : "NULL",
+                            t->checks[j].name, check_text(t->checks[j].def));
+            } else {
+                msg_problem(&m, REJECT_RULE_VIOLATION, -1, "violates %s %s", t->checks[j].name,
+                            check_text(t->checks[j].def));
+            }
         }
     }
-    if (v->code != REJECT_NONE)
+    if (v->code != REJECT_NONE) {
+        copy_out->len = mark;
         return false;
-
-    /* Worst case: two 50-byte texts and a 20-byte type all escaped, the numbers, separators. */
-    char *d0 = buf_reserve(copy_out, 2 * (MAX_TEXT_BYTES * 2 + MAX_EVENT_TYPE_BYTES) + 96);
-    char *d = copy_text_escape_to(d0, text[COL_EVENT_ID], text_len[COL_EVENT_ID]);
-    *d++ = '\t';
-    memcpy(d, time_text, time_len);
-    d += time_len;
-    *d++ = '\t';
-    d = copy_text_escape_to(d, text[COL_EVENT_TYPE], text_len[COL_EVENT_TYPE]);
-    *d++ = '\t';
-    d = put_uint(d, product_id);
-    *d++ = '\t';
-    d = put_uint(d, cents / 100);
-    *d++ = '.';
-    d = put_2digits(d, (unsigned)(cents % 100));
-    *d++ = '\t';
-    d = put_uint(d, user_id);
-    *d++ = '\t';
-    if (text_len[COL_SESSION_ID] == 0) {
-        *d++ = '\\';
-        *d++ = 'N';
-    } else {
-        d = copy_text_escape_to(d, text[COL_SESSION_ID], text_len[COL_SESSION_ID]);
     }
-    *d++ = '\n';
-    copy_out->len += (size_t)(d - d0);
+    buf_putc(copy_out, '\n');
+    s->last_line = mark;
     return true;
+}
+
+bool schema_row_key(const struct schema *s, const struct buf *copy_out, struct buf *key)
+{
+    const struct table_def *t = s->t;
+    if (t->nkey == 0)
+        return false;
+    buf_reset(key);
+    for (size_t k = 0; k < t->nkey; k++) {
+        size_t c = t->key[k];
+        if (s->pos[c] == SIZE_MAX || s->vals[c].null)
+            return false;
+        if (k)
+            buf_putc(key, '\t');
+        buf_append(key, copy_out->data + s->last_line + s->span_start[c], s->span_len[c]);
+    }
+    return true;
+}
+
+void schema_duplicate_verdict(const struct schema *s, const struct buf *key, struct verdict *v)
+{
+    const struct table_def *t = s->t;
+    v->code = REJECT_DUPLICATE_KEY;
+    v->column = t->nkey ? (long)t->key[0] : -1;
+    int n = (int)(key->len > 200 ? 200 : key->len);
+    if (t->nkey == 1) {
+        snprintf(v->message, sizeof(v->message), "%s: '%.*s' is already loaded",
+                 t->cols[t->key[0]].name, n, key->data);
+        return;
+    }
+    struct buf names;
+    buf_init(&names);
+    for (size_t k = 0; k < t->nkey; k++)
+        buf_printf(&names, "%s%s", k ? ", " : "", t->cols[t->key[k]].name);
+    buf_putc(&names, '\0');
+    char shown[256];
+    size_t o = 0;
+    for (int i = 0; i < n && o + 3 < sizeof(shown); i++) {
+        if (key->data[i] == '\t') {
+            shown[o++] = ',';
+            shown[o++] = ' ';
+        } else {
+            shown[o++] = key->data[i];
+        }
+    }
+    shown[o] = '\0';
+    snprintf(v->message, sizeof(v->message), "key (%s) = (%s) is already loaded", names.data,
+             shown);
+    buf_release(&names);
 }
 
 /* ---- reject lines --------------------------------------------------------------------------- */
@@ -710,11 +637,13 @@ bool schema_validate_row(const struct schema *s, const struct csv_row *row, stru
 void schema_encode_reject(const struct schema *s, const struct csv_row *row,
                           const struct verdict *v, const char *source_file, struct buf *out)
 {
-    bool have_fields = s && s->bound && row->status == CSV_ROW_OK;
+    const struct table_def *t = s->t;
+    bool have_fields = s->bound && row->status == CSV_ROW_OK;
 
-    for (int c = 0; c < COL_COUNT; c++) {
+    for (size_t c = 0; c < t->ncols; c++) {
         size_t p = have_fields ? s->pos[c] : SIZE_MAX;
-        if (p < row->nfields && utf8_check(row->fields[p], row->lengths[p]) == row->lengths[p])
+        if (p < row->nfields && row->lengths[p] &&
+            utf8_check(row->fields[p], row->lengths[p]) == row->lengths[p])
             copy_text_escape(out, row->fields[p], row->lengths[p]);
         else
             buf_append(out, "\\N", 2);
@@ -723,9 +652,9 @@ void schema_encode_reject(const struct schema *s, const struct csv_row *row,
     const char *code = reject_code_name(v->code);
     buf_append(out, code, strlen(code));
     buf_putc(out, '\t');
-    if (v->column >= 0 && v->column < COL_COUNT) {
-        const char *col = column_names[v->column];
-        buf_append(out, col, strlen(col));
+    if (v->column >= 0 && (size_t)v->column < t->ncols) {
+        const char *col = t->cols[v->column].name;
+        copy_text_sanitized(out, col, strlen(col));
     } else {
         buf_append(out, "\\N", 2);
     }

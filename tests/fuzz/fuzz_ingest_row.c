@@ -9,6 +9,7 @@
  */
 #include "csv_reader.h"
 #include "validate.h"
+#include "../unit/seed_table.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -40,7 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     data++;
     size--;
     struct csv_reader *r = csv_reader_new(256);
-    struct schema *s = schema_new("view,purchase");
+    struct table_def seed;
+    struct schema *s = seed_schema(&seed);
     struct buf copy, rej;
     buf_init(&copy);
     buf_init(&rej);
@@ -90,6 +92,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     buf_release(&copy);
     buf_release(&rej);
     schema_free(s);
+    table_def_release(&seed);
     csv_reader_free(r);
     return 0;
 }

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # tests/fuzz/run.sh - `make fuzz`: build the libFuzzer harnesses with clang (ASan + UBSan), seed
-# corpora (rows: tests/data and generator output; names: a few hostile names), fuzz each target
+# corpora (rows: tests/data and generator output; names: a few hostile names; CHECK constraints:
+# tests/data/fuzz-check, real pg_get_constraintdef texts with a row of values), fuzz each target
 # for FUZZ_SECONDS (600) or FUZZ_RUNS executions, and print the figures. Crashes land in build-fuzz/artifacts; add each one to
 # tests/data/fuzz-regressions/ so tests/unit/test_fuzz_regressions.c replays it in every test run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 B=${FUZZ_BUILD:-build-fuzz}
 CC=clang cmake -S . -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSLUICE_FUZZ=ON -DSLUICE_SANITIZE=ON >/dev/null
-cmake --build "$B" -j 2 --target fuzz_ingest_row fuzz_name_codec sluice >/dev/null
+cmake --build "$B" -j 2 --target fuzz_ingest_row fuzz_name_codec fuzz_check_expr sluice >/dev/null
 mkdir -p "$B/corpus" "$B/artifacts"
 # Seeds: the hand-written hostile files and small slices of generated files (first byte: chunk).
 find tests/data -type f -name '*.csv' -size -64k -exec cp {} "$B/corpus/" \; 2>/dev/null || true
@@ -26,10 +27,15 @@ printf 'x.csv\n2026-01-01T00:00:00.000Z INFO  ingest: forged\x1b[2J' >"$B/corpus
 printf '../victim/resolv.conf' >"$B/corpus-names/traversal"
 printf '\xc2\x9b\xe2\x80\xa8\xed\xa0\x80\xf4\x90\x80\x80' >"$B/corpus-names/controls"
 
+# Seeds for the CHECK target: real constraint texts, each with a row of values.
+mkdir -p "$B/corpus-check"
+cp tests/data/fuzz-check/* "$B/corpus-check/"
+
 status=0
-for target in fuzz_ingest_row fuzz_name_codec; do
+for target in ${FUZZ_TARGETS:-fuzz_ingest_row fuzz_name_codec fuzz_check_expr}; do
     corpus=$B/corpus
     [ "$target" = fuzz_name_codec ] && corpus=$B/corpus-names
+    [ "$target" = fuzz_check_expr ] && corpus=$B/corpus-check
     args=(-max_len=${FUZZ_MAX_LEN:-2048} -artifact_prefix="$B/artifacts/$target-" -print_final_stats=1)
     if [ -n "${FUZZ_RUNS:-}" ]; then
         args+=(-runs="$FUZZ_RUNS")

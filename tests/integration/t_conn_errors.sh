@@ -65,7 +65,7 @@ psql_q "REVOKE USAGE ON SEQUENCE user_activity_errors_error_id_seq FROM sluice_i
 attempt "${ING[@]}" --db "$SOCK dbname=ecommerce_db user=sluice_ingest"
 permanent "missing grants" "lacks privileges sluice needs (42501)"
 expect_match "the line names the missing GRANTs exactly" "$(grep ' ERROR ' <<<"$ERR")" \
-    'hint=as the owner role run: GRANT INSERT ON TABLE user_activity TO "sluice_ingest"; GRANT INSERT ON TABLE user_activity_errors TO "sluice_ingest"; GRANT USAGE ON SEQUENCE user_activity_errors_error_id_seq TO "sluice_ingest";'
+    'hint=as the owner role run: GRANT INSERT ON TABLE public.user_activity TO sluice_ingest; GRANT INSERT ON TABLE public.user_activity_errors TO sluice_ingest; GRANT USAGE ON SEQUENCE public.user_activity_errors_error_id_seq TO sluice_ingest;'
 check "and not one it holds" bash -c "! grep -q 'ON TABLE ingest_files' <<<'$ERR'"
 attempt archive --once --input-dir "$D/input" --archive-dir "$D/archive" \
     --db "$SOCK dbname=ecommerce_db user=sluice_ingest"
@@ -80,7 +80,7 @@ psql_admin "CREATE DATABASE newer OWNER myuser"
 capture "$SLUICE_BIN" "${ING[@]}" --db "$SOCK dbname=newer user=myuser"
 PGDATABASE=newer psql_q "COMMENT ON TABLE ingest_files IS 'sluice schema 99'"
 attempt "${ING[@]}" --db "$SOCK dbname=newer user=myuser"
-permanent "a schema newer than this binary" "version 99, newer than this sluice (version 1)"
+permanent "a schema newer than this binary" "version 99, newer than this sluice (version 2)"
 
 # POSTGRES_* fill what --db leaves unset.
 attempt env -u PGUSER -u PGDATABASE "$SLUICE_BIN" "${ING[@]}" --db "host=$PG_DIR port=$PG_PORT"

@@ -49,7 +49,7 @@ expect_eq "mixed: dead letters with the server's SQLSTATE, message, detail and c
 5|$chk|db_rejected|NULL|23514: new row for relation \"user_activity\" violates check constraint \"user_activity_id_hash\": Failing row contains ($chk, 2026-01-15 10:00:03, view, 4, 4.00, 4, s-1).
 6|fk-1|db_rejected|NULL|23503: insert or update on table \"user_activity\" violates foreign key constraint \"user_activity_user_fk\": Key (user_id)=(101) is not present in table \"users\".
 8|col-1|db_rejected|product_id|P0001: product 666666 is withdrawn: withdrawn on 2026-01-01
-9|bad-1|rule_violation|price|price: must be > 0 (got -8.00)
+9|bad-1|rule_violation|price|price: '-8.00' violates user_activity_price_check ((price > (0)::numeric))
 10|ok-3|duplicate_key|event_id|event_id: 'ok-3' is already loaded
 11|def-1|db_rejected|NULL|23503: insert or update on table \"user_activity\" violates foreign key constraint \"user_activity_product_fk\": Key (product_id)=(777777) is not present in table \"products\"."
 expect_eq "mixed: a dead letter keeps the row's fields and raw line" \

@@ -2,7 +2,8 @@
 # t_status.sh - sluice status reads the hot folder, the ledger and the dead letters with no
 # ingester running: exact counts in the table and in --json, files pending and their age,
 # --max-lag exits 1 only when the oldest pending file is older, archive progress, a file stuck
-# in the ledger as 'loading', and exit 1 when the database cannot be read.
+# in the ledger as 'loading', another pipeline's table in the same database counted apart
+# (--table, --dlq-table), and exit 1 when the database cannot be read.
 source "$(dirname "$0")/lib.sh"
 pg_start
 
@@ -69,12 +70,41 @@ expect_eq "--max-lag 600: exit 0" "$RC" 0
 expect_match "table: 2 files pending" "$OUT" "files pending              2 ("
 
 # --- a file stuck half-loaded in the ledger counts too ------------------------------------------
-psql_q "INSERT INTO ingest_files (file_name, content_hash, size_bytes, file_mtime, status)
-        VALUES ('stuck.csv', 'x', 10, now() - interval '1 hour', 'loading')" >/dev/null
+psql_q "INSERT INTO ingest_files (target_table, file_name, content_hash, size_bytes, file_mtime,
+        status) VALUES ('public.user_activity', 'stuck.csv', 'x', 10, now() - interval '1 hour',
+        'loading')" >/dev/null
 capture "${ST[@]}" --json --max-lag 1800
 expect_eq "a file loading for an hour: exit 1" "$RC" 1
 expect_eq "ledger: 1 loading" "$(jnum loading)" 1
 psql_q "DELETE FROM ingest_files WHERE file_name = 'stuck.csv'" >/dev/null
+
+# --- another pipeline in the same database: its ledger rows and dead letters are its own ------
+psql_q "CREATE SCHEMA sales; CREATE TABLE sales.orders (id int PRIMARY KEY, amount numeric);
+        CREATE TABLE sales.orders_errors (error_id bigserial, id text, amount text,
+            error_code text, error_column text, error_message text, source_file text,
+            line_number bigint, raw_line text, ingestion_time timestamp);
+        INSERT INTO sales.orders_errors (error_code) VALUES ('bad_value'), ('bad_value');
+        INSERT INTO ingest_files (target_table, file_name, content_hash, size_bytes, status,
+            rows_loaded, committed_at)
+        SELECT 'sales.orders', file_name, 'h', size_bytes, 'done', 5, now() FROM ingest_files
+        WHERE status = 'done' ORDER BY file_name LIMIT 3" >/dev/null
+capture "${ST[@]}" --json
+expect_eq "the default table's counts leave the other pipeline out" \
+    "$(jnum done) $(jnum waiting_to_archive) $(jnum total)" \
+    "12 12 $(psql_q "SELECT count(*) FROM user_activity_errors")"
+expect_match "--json names the table" "$OUT" '"table":"public.user_activity"'
+capture "${ST[@]}" --json --table sales.orders
+expect_eq "--table sales.orders: its 3 files done, 2 dead letters in sales.orders_errors" \
+    "$RC $(jnum done) $(jnum waiting_to_archive) $(jnum total) $(jnum bad_value)" "0 3 3 2 2"
+expect_eq "--table sales.orders: the hot folder's 14 files but its 3 are pending for it" \
+    "$(jnum files_pending)" 11
+capture "${ST[@]}" --table sales.orders
+expect_match "the table names the ledger's table" "$OUT" "ledger (ingest_files) of sales.orders"
+expect_match "and the dead-letter table" "$OUT" 'dead letters (sales.orders_errors)'
+capture "${ST[@]}" --json --table nosuch
+expect_eq "--table of a missing table: exit 0, nothing loaded" "$RC $(jnum done)" "0 0"
+expect_match "and it says so" "$ERR" 'table "nosuch" does not exist'
+psql_q "DELETE FROM ingest_files WHERE target_table = 'sales.orders'" >/dev/null
 
 # --- archive progress ----------------------------------------------------------------------------
 "$SLUICE_BIN" archive --once --db "$SLUICE_DB" --input-dir "$IN" --archive-dir "$WORK/arch" \

@@ -26,8 +26,9 @@ hash=$(xxh128 "$D/victim/resolv.conf")
 size=$(stat -c %s "$D/victim/resolv.conf")
 for name in "../victim/resolv.conf" "$D/victim/resolv.conf" "evil/resolv.conf" \
     "..\\x2fvictim\\x2fresolv.conf" ".."; do
-    psql_q "INSERT INTO ingest_files (file_name, content_hash, size_bytes, status, committed_at)
-            VALUES ('$name', '$hash', $size, 'done', now() - interval '1 day')" >/dev/null
+    psql_q "INSERT INTO ingest_files (target_table, file_name, content_hash, size_bytes, status,
+            committed_at) VALUES ('public.user_activity', '$name', '$hash', $size, 'done',
+            now() - interval '1 day')" >/dev/null
 done
 touch -d '-2 hours' "$D/input/honest.csv"
 

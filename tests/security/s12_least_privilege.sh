@@ -42,12 +42,12 @@ expect_eq "the rows are all still there" "$(psql_q 'SELECT count(*) FROM user_ac
 capture "$SLUICE_BIN" db setup --db "$SLUICE_DB" --ingest-role loader
 expect_eq "db setup exits 0" "$RC" 0
 expect_eq "db setup prints the GRANTs the ingest role needs" "$OUT" \
-    'GRANT CONNECT, TEMPORARY ON DATABASE "ecommerce_db" TO "loader";
-GRANT USAGE ON SCHEMA "public" TO "loader";
-GRANT SELECT, INSERT, UPDATE ON TABLE ingest_files TO "loader";
-GRANT SELECT, INSERT ON TABLE user_activity TO "loader";
-GRANT INSERT ON TABLE user_activity_errors TO "loader";
-GRANT USAGE ON SEQUENCE user_activity_errors_error_id_seq TO "loader";'
+    'GRANT CONNECT, TEMPORARY ON DATABASE ecommerce_db TO loader;
+GRANT USAGE ON SCHEMA public TO loader;
+GRANT SELECT, INSERT, UPDATE ON TABLE public.ingest_files TO loader;
+GRANT SELECT, INSERT ON TABLE public.user_activity TO loader;
+GRANT INSERT ON TABLE public.user_activity_errors TO loader;
+GRANT USAGE ON SEQUENCE public.user_activity_errors_error_id_seq TO loader;'
 
 # A missing grant is named exactly, once, and the process ends.
 psql_q "REVOKE UPDATE ON ingest_files FROM sluice_ingest"
@@ -55,7 +55,7 @@ capture "$SLUICE_BIN" ingest --once --db "$INGEST" --input-dir "$D/input" --chec
     --error-dir "$D/error"
 expect_eq "without UPDATE on the ledger: exit 1" "$RC" 1
 expect_match "the line names the GRANT to run" "$ERR" \
-    'hint=as the owner role run: GRANT UPDATE ON TABLE ingest_files TO "sluice_ingest";'
+    'hint=as the owner role run: GRANT UPDATE ON TABLE public.ingest_files TO sluice_ingest;'
 "$SLUICE_BIN" db start --pg-dir "$PG_DIR" --pg-port "$PG_PORT" >/dev/null 2>&1
 capture "$SLUICE_BIN" ingest --once --db "$INGEST" --input-dir "$D/input" --checkpoint-dir "$D/ck" \
     --error-dir "$D/error"

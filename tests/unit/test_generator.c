@@ -14,6 +14,7 @@
 #include "mem.h"
 #include "testutil.h"
 #include "validate.h"
+#include "seed_table.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -429,7 +430,8 @@ static void test_bad_rows_match_the_manifest(void)
     CHECK_EQ_LONG(run(&o, &t), 0);
     CHECK_EQ_LONG(t.files, 80);
 
-    struct schema *s = schema_new("view,purchase");
+    struct table_def seed;
+    struct schema *s = seed_schema(&seed);
     struct idset *ids = idset_new(), *viewed = idset_new();
     long unviewed = 0;
     struct buf b, copy;
@@ -522,6 +524,7 @@ static void test_bad_rows_match_the_manifest(void)
     idset_free(ids);
     idset_free(viewed);
     schema_free(s);
+    table_def_release(&seed);
 }
 
 /* A name already in the hot folder or in the archive is skipped, and the file there is kept. */

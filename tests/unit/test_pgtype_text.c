@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include <stdint.h>
+#include <time.h>
 
 static struct buf out;
 static struct pgvalue val;
@@ -376,6 +377,22 @@ static void test_json_nesting_limit(void)
     CHECK_EQ_STR(verdict, "not valid JSON: nested deeper than 1000 levels at offset 1000");
 }
 
+/* jsonb texts stop at 32 MiB, short of where jsonb_in runs out of room; json has no such bound. */
+static void test_jsonb_size_limit(void)
+{
+    struct pgtype t = type_of("json", -1);
+    struct pgtype tb = type_of("jsonb", -1);
+    size_t max = (size_t)32 << 20;
+    char *doc = xmalloc(max + 1);
+    doc[0] = '0';
+    memset(doc + 1, ' ', max);
+    CHECK(parse_n(&tb, doc, max) == NULL);
+    CHECK(parse_n(&tb, doc, max + 1) != NULL);
+    CHECK_EQ_STR(verdict, "not valid jsonb: longer than 33554432 bytes (got 33554433)");
+    CHECK(parse_n(&t, doc, max + 1) == NULL);
+    free(doc);
+}
+
 static void test_enum_matches_labels_exactly(void)
 {
     struct pgtype t = type_of("anenum", -1);
@@ -424,6 +441,39 @@ static void test_enum_matches_labels_exactly(void)
     pgtype_release(&t);
 }
 
+static double seconds_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* How long a typical value takes, printed for the record, not asserted on. */
+static void report_throughput(void)
+{
+    static const struct {
+        const char *typname;
+        int32_t typmod;
+        const char *value;
+    } cases[] = {
+        {"varchar", 20 + 4, "alice@example.com"},
+        {"bpchar", 5 + 4, "AB12 "},
+        {"jsonb", -1,
+         "{\"id\": 12345, \"tags\": [\"a\", \"b\\u00e9\"], \"price\": 19.99, \"ok\": true}"},
+    };
+    enum { ROUNDS = 300000 };
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct pgtype t = type_of(cases[c].typname, cases[c].typmod);
+        size_t n = strlen(cases[c].value), refused = 0;
+        double start = seconds_now();
+        for (int i = 0; i < ROUNDS; i++)
+            refused += parse_n(&t, cases[c].value, n) != NULL;
+        double ns = (seconds_now() - start) * 1e9 / ROUNDS;
+        CHECK_EQ_LONG(refused, 0);
+        printf("%s: %.0f ns a value (%zu bytes)\n", cases[c].typname, ns, n);
+    }
+}
+
 int main(void)
 {
     buf_init(&out);
@@ -435,7 +485,9 @@ int main(void)
     test_json_refuses_what_postgres_refuses();
     test_json_and_jsonb_differ_on_escapes_and_numbers();
     test_json_nesting_limit();
+    test_jsonb_size_limit();
     test_enum_matches_labels_exactly();
+    report_throughput();
     buf_release(&out);
     return TEST_DONE();
 }

@@ -1,13 +1,17 @@
 /*
- * test_validate.c - the event schema: header binding, every row rule on both sides of its
- * boundary, the order of reject codes, and the exact COPY bytes of accepted and rejected rows.
+ * test_validate.c - a table's contract applied to rows, on the seed table (seed_table.h):
+ * header binding (names, --column-map, case, strictness, required columns), the order of
+ * reject codes, constraint verdicts, keys, and the exact COPY bytes of accepted and rejected
+ * rows. Each type's own rules are tested by test_pgtype_*.c and the differential tests.
  *
  * Rows are built by hand as the CSV reader would deliver them (fields plus the raw line). Last,
  * a throughput figure for validating and encoding a million typical rows is printed; it is not
  * asserted on.
  */
 #include "validate.h"
+#include "contract.h"
 #include "mem.h"
+#include "seed_table.h"
 #include "testutil.h"
 
 #include <stdarg.h>
@@ -16,6 +20,37 @@
 
 #define HEADER "event_id,event_time,event_type,product_id,price,user_id,session_id"
 #define MAX_TEST_FIELDS 16
+
+/* The seed table's columns, in table order. */
+enum { COL_EVENT_ID, COL_EVENT_TIME, COL_EVENT_TYPE, COL_PRODUCT_ID, COL_PRICE, COL_USER_ID,
+       COL_SESSION_ID, COL_COUNT };
+
+/* How the seed table's constraints appear in messages. */
+#define ET_CHECK                                                                                   \
+    "user_activity_event_type_check (((event_type)::text = ANY ((ARRAY['view'::character "       \
+    "varying, 'purchase'::character varying])::text[])))"
+#define PRICE_CHECK "user_activity_price_check ((price > (0)::numeric))"
+#define PID_CHECK "user_activity_product_id_check ((product_id > 0))"
+#define UID_CHECK "user_activity_user_id_check ((user_id > 0))"
+
+static struct table_def seed_def;
+static bool seed_ready;
+
+static void new_schema_free(struct schema *s)
+{
+    schema_free(s);
+}
+
+static struct schema *new_schema(void)
+{
+    if (!seed_ready) {
+        seed_table(&seed_def);
+        seed_ready = true;
+    }
+    struct schema_options o = {.table = &seed_def};
+    char err[256];
+    return schema_new(&o, err, sizeof(err));
+}
 
 /* A hand-made reader row: fields as given, raw = the fields joined by commas. */
 struct trow {
@@ -78,7 +113,7 @@ static const struct csv_row *row_s(struct trow *t, uint64_t line, const char *cs
 
 static struct schema *bound_schema(const char *header)
 {
-    struct schema *s = schema_new("view,purchase");
+    struct schema *s = new_schema();
     struct trow t;
     struct verdict v;
     CHECK(s != NULL);
@@ -95,7 +130,7 @@ static struct schema *bound_schema(const char *header)
         bool ok_ = schema_validate_row((s), (row), &b_, &v_);                                      \
         CHECK(ok_);                                                                                \
         if (!ok_)                                                                                  \
-            fprintf(stderr, "  rejected: %s %d %s\n", reject_code_name(v_.code), v_.column,        \
+            fprintf(stderr, "  rejected: %s %ld %s\n", reject_code_name(v_.code), v_.column,        \
                     v_.message);                                                                   \
         CHECK_EQ_MEM(b_.data ? b_.data : "", b_.len, (line));                                      \
         CHECK_EQ_LONG(v_.code, REJECT_NONE);                                                       \
@@ -118,7 +153,7 @@ static struct schema *bound_schema(const char *header)
     } while (0)
 
 /* A standard-header row with one column replaced. */
-static const struct csv_row *with(struct trow *t, enum schema_column col, const char *value)
+static const struct csv_row *with(struct trow *t, int col, const char *value)
 {
     const char *f[COL_COUNT] = {"e1", "2024-05-01 10:20:30", "view", "101", "19.99", "7", "s1"};
     size_t len[COL_COUNT];
@@ -129,7 +164,7 @@ static const struct csv_row *with(struct trow *t, enum schema_column col, const 
 }
 
 /* The COPY line of the standard row with one column's output replaced. */
-static const char *line_with(enum schema_column col, const char *out)
+static const char *line_with(int col, const char *out)
 {
     static char line[512];
     const char *f[COL_COUNT] = {"e1", "2024-05-01 10:20:30", "view", "101", "19.99", "7", "s1"};
@@ -157,41 +192,37 @@ static void test_names(void)
         CHECK_EQ_STR(reject_code_name((enum reject_code)c), want[c]);
     const char *cols[] = {"event_id", "event_time", "event_type", "product_id",
                           "price",    "user_id",    "session_id"};
+    new_schema_free(new_schema());
+    CHECK_EQ_LONG(seed_def.ncols, COL_COUNT);
     for (int c = 0; c < COL_COUNT; c++)
-        CHECK_EQ_STR(schema_column_name((enum schema_column)c), cols[c]);
+        CHECK_EQ_STR(seed_def.cols[c].name, cols[c]);
 }
 
 static void test_event_type_list(void)
 {
-    struct schema *s;
-    CHECK(!schema_new(""));
-    CHECK(!schema_new(","));
-    CHECK(!schema_new("view,,purchase"));
-    CHECK(!schema_new("view,"));
-    CHECK(!schema_new(",view"));
-    CHECK(!schema_new("view, ,purchase"));
-    CHECK(!schema_new("abcdefghijklmnopqrstu")); /* 21 bytes */
-    CHECK(!schema_new("a\tb"));
-    CHECK(!schema_new("caf\xc3"));
-    s = schema_new("abcdefghijklmnopqrst"); /* 20 bytes */
-    CHECK(s != NULL);
-    schema_free(s);
-
-    /* spaces around items are not part of them */
-    s = schema_new(" view , purchase,cart");
-    struct trow t;
-    struct verdict v;
-    CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, HEADER), &v), 0);
-    EXPECT_OK(s, with(&t, COL_EVENT_TYPE, "purchase"), line_with(COL_EVENT_TYPE, "purchase"));
-    EXPECT_OK(s, with(&t, COL_EVENT_TYPE, "cart"), line_with(COL_EVENT_TYPE, "cart"));
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, " view"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: ' view' is not one of view,purchase,cart");
-    schema_free(s);
+    struct table_column varchar_col = {.name = "event_type"}, text_col = {.name = "event_type"},
+                        int_col = {.name = "event_type"};
+    pgtype_from_catalog(&varchar_col.type, "varchar", 24);
+    pgtype_from_catalog(&text_col.type, "text", -1);
+    pgtype_from_catalog(&int_col.type, "int4", -1);
+    const char *bad[] = {"", ",", "view,,purchase", "view,", ",view", "view, ,purchase", "a\tb",
+                         "caf\xc3"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+        CHECK(contract_event_types_check(&varchar_col, bad[i]) == NULL);
+    CHECK(contract_event_types_check(&int_col, "view") == NULL);
+    /* spaces around items are separators; quotes are doubled */
+    char *def = contract_event_types_check(&varchar_col, " view , purchase,it's");
+    CHECK_EQ_STR(def, "CHECK (((event_type)::text = ANY ((ARRAY['view'::text, 'purchase'::text, "
+                      "'it''s'::text])::text[])))");
+    free(def);
+    def = contract_event_types_check(&text_col, "view");
+    CHECK_EQ_STR(def, "CHECK ((event_type = ANY (ARRAY['view'::text])))");
+    free(def);
 }
 
 static void test_header_binding(void)
 {
-    struct schema *s = schema_new("view,purchase");
+    struct schema *s = new_schema();
     struct trow t, r;
     struct verdict v;
 
@@ -203,39 +234,52 @@ static void test_header_binding(void)
                                      &v),
                   0);
     CHECK_EQ_LONG(v.code, REJECT_NONE);
+    /* the COPY names the columns in the file's order */
+    CHECK_EQ_STR(schema_copy_columns(s), "(\"session_id\", \"price\", \"event_type\", \"user_id\", "
+                                         "\"event_time\", \"product_id\", \"event_id\")");
     EXPECT_OK(s, row_s(&r, 2, "hello,sess,12.5,,view,42,,2024-01-02T03:04:05,9,ev-1"),
-              "ev-1\t2024-01-02 03:04:05\tview\t9\t12.50\t42\tsess\n");
+              "sess\t12.50\tview\t42\t2024-01-02 03:04:05\t9\tev-1\n");
     /* checks run in the file's column order */
     EXPECT_REJECT(s, row_s(&r, 2, "hello,sess,0,,bogus,42,,2024-01-02T03:04:05,9,ev-1"),
                   REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got 0); event_type: 'bogus' is not one of view,purchase");
+                  "price: '0' violates " PRICE_CHECK "; event_type: 'bogus' violates " ET_CHECK);
     EXPECT_REJECT(s, row_s(&r, 2, "a,b,1"), REJECT_WRONG_COLUMN_COUNT, -1,
                   "expected 10 fields, got 3");
 
-    /* missing columns: all named */
-    CHECK_EQ_LONG(schema_bind_header(
-                      s, row_s(&t, 1, "event_id,event_time,event_type,product_id,user_id"), &v),
+    /* missing columns: the NOT NULL ones without a default are required, all named */
+    CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, "event_id,event_time,event_type,user_id"), &v),
                   -1);
     CHECK_EQ_LONG(v.code, REJECT_BAD_HEADER);
     CHECK_EQ_LONG(v.column, -1);
     CHECK_EQ_STR(v.message,
-                 "missing required column 'price'; missing required column 'session_id'");
+                 "missing required column 'product_id'; missing required column 'price'");
     /* a failed bind leaves no header bound */
     EXPECT_REJECT(s, row_s(&r, 2, "e1,2024-05-01 10:20:30,view,101,19.99,7,s1"), REJECT_BAD_HEADER,
                   -1, "no header bound");
+    /* a nullable column may be missing: it is left out of the COPY (NULL or its default) */
+    CHECK_EQ_LONG(
+        schema_bind_header(
+            s, row_s(&t, 1, "event_id,event_time,event_type,product_id,price,user_id"), &v),
+        0);
+    EXPECT_OK(s, row_s(&r, 2, "e1,2024-05-01 10:20:30,view,101,19.99,7"),
+              "e1\t2024-05-01 10:20:30\tview\t101\t19.99\t7\n");
 
     CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, HEADER ",price"), &v), -1);
     CHECK_EQ_STR(v.message, "duplicate column 'price' (fields 5 and 8)");
     CHECK_EQ_LONG(v.code, REJECT_BAD_HEADER);
 
-    /* exact bytes: case and surrounding spaces matter */
+    /* case does not matter when only one column matches; surrounding spaces do */
     CHECK_EQ_LONG(schema_bind_header(s,
                                      row_s(&t, 1,
-                                           "Event_id,event_time,event_type,product_id, price,"
+                                           "Event_ID,event_time,event_type,product_id, price,"
                                            "user_id,session_id"),
                                      &v),
                   -1);
-    CHECK_EQ_STR(v.message, "missing required column 'event_id'; missing required column 'price'");
+    CHECK_EQ_STR(v.message, "missing required column 'price'");
+    CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, "EVENT_ID,Event_Time,event_type,product_id,"
+                                                     "PRICE,user_id"),
+                                     &v),
+                  0);
 
     /* a BOM left on the first name is tolerated */
     CHECK_EQ_LONG(schema_bind_header(s, row_s(&t, 1, "\xef\xbb\xbf" HEADER), &v), 0);
@@ -305,33 +349,33 @@ static void test_text_columns(void)
     const char *id51 = "012345678901234567890123456789012345678901234567890";
     EXPECT_OK(s, with(&t, COL_EVENT_ID, id50), line_with(COL_EVENT_ID, id50));
     EXPECT_REJECT(s, with(&t, COL_EVENT_ID, id51), REJECT_BAD_VALUE, COL_EVENT_ID,
-                  "event_id: longer than 50 bytes (got 51)");
+                  "event_id: longer than 50 characters (got 51)");
     EXPECT_REJECT(s, with(&t, COL_EVENT_ID, ""), REJECT_MISSING_FIELD, COL_EVENT_ID,
                   "event_id: required value is empty");
     EXPECT_OK(s, with(&t, COL_EVENT_ID, "x"), line_with(COL_EVENT_ID, "x"));
-    /* 25 two-byte characters are 50 bytes: fine; 26 are 52 */
-    char u50[64] = "", u52[64] = "";
-    for (int i = 0; i < 25; i++)
+    /* lengths are in characters: 50 two-byte characters fit, 51 do not */
+    char u50[128] = "", u51[128] = "";
+    for (int i = 0; i < 50; i++)
         memcpy(u50 + 2 * i, "\xc3\xa9", 3);
-    memcpy(u52, u50, 50);
-    memcpy(u52 + 50, "\xc3\xa9", 3);
+    memcpy(u51, u50, 100);
+    memcpy(u51 + 100, "\xc3\xa9", 3);
     EXPECT_OK(s, with(&t, COL_EVENT_ID, u50), line_with(COL_EVENT_ID, u50));
-    EXPECT_REJECT(s, with(&t, COL_EVENT_ID, u52), REJECT_BAD_VALUE, COL_EVENT_ID,
-                  "event_id: longer than 50 bytes (got 52)");
+    EXPECT_REJECT(s, with(&t, COL_EVENT_ID, u51), REJECT_BAD_VALUE, COL_EVENT_ID,
+                  "event_id: longer than 50 characters (got 51)");
     EXPECT_OK(s, with(&t, COL_SESSION_ID, id50), line_with(COL_SESSION_ID, id50));
     EXPECT_REJECT(s, with(&t, COL_SESSION_ID, id51), REJECT_BAD_VALUE, COL_SESSION_ID,
-                  "session_id: longer than 50 bytes (got 51)");
+                  "session_id: longer than 50 characters (got 51)");
 
     /* event_type: exact, case-sensitive */
     EXPECT_OK(s, with(&t, COL_EVENT_TYPE, "purchase"), line_with(COL_EVENT_TYPE, "purchase"));
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "View"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'View' is not one of view,purchase");
+                  "event_type: 'View' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "unknown_event"), REJECT_RULE_VIOLATION,
-                  COL_EVENT_TYPE, "event_type: 'unknown_event' is not one of view,purchase");
+                  COL_EVENT_TYPE, "event_type: 'unknown_event' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "vie"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'vie' is not one of view,purchase");
+                  "event_type: 'vie' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, "views"), REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'views' is not one of view,purchase");
+                  "event_type: 'views' violates " ET_CHECK);
     EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, ""), REJECT_MISSING_FIELD, COL_EVENT_TYPE,
                   "event_type: required value is empty");
     /* a long bad value is quoted cut at a character boundary */
@@ -341,205 +385,10 @@ static void test_text_columns(void)
     memset(longv + 62, 'b', 100);
     longv[162] = '\0';
     char want[300];
-    snprintf(want, sizeof(want), "event_type: '%.59s...' is not one of view,purchase", longv);
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, longv), REJECT_RULE_VIOLATION, COL_EVENT_TYPE, want);
-    schema_free(s);
-}
-
-static void test_integer_columns(void)
-{
-    struct schema *s = bound_schema(HEADER);
-    struct trow t;
-    for (int k = 0; k < 2; k++) {
-        enum schema_column c = k ? COL_USER_ID : COL_PRODUCT_ID;
-        char msg[200];
-        EXPECT_OK(s, with(&t, c, "1"), line_with(c, "1"));
-        EXPECT_OK(s, with(&t, c, "2147483647"), line_with(c, "2147483647"));
-        EXPECT_OK(s, with(&t, c, "+42"), line_with(c, "42"));
-        EXPECT_OK(s, with(&t, c, "0007"), line_with(c, "7"));
-        EXPECT_OK(s, with(&t, c, "000000000000000000002147483647"), line_with(c, "2147483647"));
-#define REJ_INT(value, code, fmt)                                                                  \
-    do {                                                                                           \
-        snprintf(msg, sizeof(msg), fmt, schema_column_name(c), value);                             \
-        EXPECT_REJECT(s, with(&t, c, value), code, c, msg);                                        \
-    } while (0)
-        REJ_INT("0", REJECT_RULE_VIOLATION, "%s: must be > 0 (got %s)");
-        REJ_INT("-0", REJECT_RULE_VIOLATION, "%s: must be > 0 (got %s)");
-        REJ_INT("+0", REJECT_RULE_VIOLATION, "%s: must be > 0 (got %s)");
-        REJ_INT("-5", REJECT_RULE_VIOLATION, "%s: must be > 0 (got %s)");
-        REJ_INT("-99999999999999999999", REJECT_RULE_VIOLATION, "%s: must be > 0 (got %s)");
-        REJ_INT("2147483648", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("4294967297", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("99999999999999999999999999999999", REJECT_BAD_VALUE,
-                "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("1.0", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT(" 1", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("1 ", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("+", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("-", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("+-1", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("abc", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("1e3", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("0x10", REJECT_BAD_VALUE, "%s: not an integer in 1..2147483647 (got '%s')");
-        REJ_INT("\xd9\xa3", REJECT_BAD_VALUE,
-                "%s: not an integer in 1..2147483647 (got '%s')"); /* Arabic-Indic three */
-#undef REJ_INT
-        snprintf(msg, sizeof(msg), "%s: required value is empty", schema_column_name(c));
-        EXPECT_REJECT(s, with(&t, c, ""), REJECT_MISSING_FIELD, c, msg);
-    }
-    schema_free(s);
-}
-
-static void test_price(void)
-{
-    struct schema *s = bound_schema(HEADER);
-    struct trow t;
-    EXPECT_OK(s, with(&t, COL_PRICE, "0.01"), line_with(COL_PRICE, "0.01"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "99999999.99"), line_with(COL_PRICE, "99999999.99"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "99999999"), line_with(COL_PRICE, "99999999.00"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "1.5"), line_with(COL_PRICE, "1.50"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "1.05"), line_with(COL_PRICE, "1.05"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "5."), line_with(COL_PRICE, "5.00"));
-    EXPECT_OK(s, with(&t, COL_PRICE, ".5"), line_with(COL_PRICE, "0.50"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "+.05"), line_with(COL_PRICE, "0.05"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "+12"), line_with(COL_PRICE, "12.00"));
-    EXPECT_OK(s, with(&t, COL_PRICE, "000000000000012.30"), line_with(COL_PRICE, "12.30"));
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "0.00"), REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got 0.00)");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "0"), REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got 0)");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "-0.01"), REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got -0.01)");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "-50.0"), REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got -50.0)");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "-999999999999"), REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got -999999999999)");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "100000000"), REJECT_BAD_VALUE, COL_PRICE,
-                  "price: must be < 100000000 (got '100000000')");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "100000000.00"), REJECT_BAD_VALUE, COL_PRICE,
-                  "price: must be < 100000000 (got '100000000.00')");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "123456789012345678901234567890"), REJECT_BAD_VALUE,
-                  COL_PRICE, "price: must be < 100000000 (got '123456789012345678901234567890')");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "1.234"), REJECT_BAD_VALUE, COL_PRICE,
-                  "price: more than 2 decimal places (got '1.234')");
-    EXPECT_REJECT(s, with(&t, COL_PRICE, "1.230"), REJECT_BAD_VALUE, COL_PRICE,
-                  "price: more than 2 decimal places (got '1.230')");
-    const char *malformed[] = {".",  "-",   "+",    "1e5", "NaN", "Infinity", " 1",
-                               "1 ", "1,5", "1..5", "--1", "$5",  "1.5.",     "0x1"};
-    for (size_t i = 0; i < sizeof(malformed) / sizeof(*malformed); i++) {
-        char msg[100];
-        snprintf(msg, sizeof(msg), "price: not a decimal number (got '%s')", malformed[i]);
-        EXPECT_REJECT(s, with(&t, COL_PRICE, malformed[i]), REJECT_BAD_VALUE, COL_PRICE, msg);
-    }
-    EXPECT_REJECT(s, with(&t, COL_PRICE, ""), REJECT_MISSING_FIELD, COL_PRICE,
-                  "price: required value is empty");
-    schema_free(s);
-}
-
-static void test_event_time(void)
-{
-    struct schema *s = bound_schema(HEADER);
-    struct trow t;
-    static const struct {
-        const char *in, *out;
-    } ok[] = {
-        {"2024-05-01 10:20:30", "2024-05-01 10:20:30"},
-        {"2024-05-01T10:20:30", "2024-05-01 10:20:30"},
-        {"2024-02-29 12:00:00", "2024-02-29 12:00:00"},
-        {"2000-02-29 12:00:00", "2000-02-29 12:00:00"},
-        {"2023-12-31 23:59:59", "2023-12-31 23:59:59"},
-        {"2024-01-01 00:00:00", "2024-01-01 00:00:00"},
-        {"0001-01-01 00:00:00", "0001-01-01 00:00:00"},
-        {"9999-12-31 23:59:59", "9999-12-31 23:59:59"},
-        {"2024-05-01 10:20:30.123456", "2024-05-01 10:20:30.123456"},
-        {"2024-05-01 10:20:30.5", "2024-05-01 10:20:30.5"},
-        {"2024-05-01 10:20:30.500000", "2024-05-01 10:20:30.5"},
-        {"2024-05-01 10:20:30.000", "2024-05-01 10:20:30"},
-        {"2024-05-01 10:20:30.000001", "2024-05-01 10:20:30.000001"},
-        {"2024-05-01 10:20:30Z", "2024-05-01 10:20:30"},
-        {"2024-05-01T10:20:30.25Z", "2024-05-01 10:20:30.25"},
-        {"2024-05-01 10:20:30+00:00", "2024-05-01 10:20:30"},
-        {"2024-05-01 10:20:30-00:00", "2024-05-01 10:20:30"},
-        {"2024-05-01 10:20:30+02:00", "2024-05-01 08:20:30"},
-        {"2024-05-01 10:20:30-05:30", "2024-05-01 15:50:30"},
-        /* across midnight, month ends, leap days and years */
-        {"2024-01-01 01:00:00+02:00", "2023-12-31 23:00:00"},
-        {"2023-12-31 23:30:00-01:00", "2024-01-01 00:30:00"},
-        {"2024-02-28 23:00:00-01:00", "2024-02-29 00:00:00"},
-        {"2023-02-28 23:00:00-01:00", "2023-03-01 00:00:00"},
-        {"2024-03-01 00:15:00.25+00:30", "2024-02-29 23:45:00.25"},
-        {"2024-04-30 20:00:00-04:00", "2024-05-01 00:00:00"},
-        {"2024-05-01 00:00:00+15:59", "2024-04-30 08:01:00"},
-        {"2024-05-01 00:00:00-15:59", "2024-05-01 15:59:00"},
-        {"0001-01-01 00:30:00-01:00", "0001-01-01 01:30:00"},
-        {"9999-12-31 23:30:00+01:00", "9999-12-31 22:30:00"},
-    };
-    for (size_t i = 0; i < sizeof(ok) / sizeof(*ok); i++)
-        EXPECT_OK(s, with(&t, COL_EVENT_TIME, ok[i].in), line_with(COL_EVENT_TIME, ok[i].out));
-
-    static const char *const bad_format[] = {
-        "2024-05-01",
-        "2024-05-01 10:20",
-        "2024-5-01 10:20:30",
-        "24-05-01 10:20:30",
-        "2024/05/01 10:20:30",
-        "2024-05-01t10:20:30",
-        "2024-05-01  10:20:30",
-        "2024-05-01 10:20:30 ",
-        " 2024-05-01 10:20:30",
-        "2024-05-01 10:20:30.",
-        "2024-05-01 10:20:30z",
-        "2024-05-01 10:20:30+0200",
-        "2024-05-01 10:20:30+02",
-        "2024-05-01 10:20:30 +02:00",
-        "2024-05-01 10:20:30Z+01:00",
-        "2024-05-01 10:20:3a",
-        "+024-05-01 10:20:30",
-        "2024-05-01 10:20:30.12a",
-        "1714558830",
-        "now",
-    };
-    for (size_t i = 0; i < sizeof(bad_format) / sizeof(*bad_format); i++) {
-        char msg[200];
-        snprintf(msg, sizeof(msg),
-                 "event_time: not a timestamp (expected "
-                 "YYYY-MM-DD HH:MM:SS[.ffffff][Z|+HH:MM|-HH:MM]) (got '%s')",
-                 bad_format[i]);
-        EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, bad_format[i]), REJECT_BAD_VALUE, COL_EVENT_TIME,
-                      msg);
-    }
-    static const char *const bad_date[] = {
-        "2023-02-29 12:00:00", "1900-02-29 12:00:00", "2026-02-30 00:00:00", "2024-04-31 00:00:00",
-        "2024-13-01 00:00:00", "2024-00-10 00:00:00", "2024-01-00 00:00:00", "2024-01-32 00:00:00",
-        "2024-05-01 24:00:00", "2024-05-01 25:00:00", "2024-05-01 23:60:00", "2024-05-01 23:59:60",
-        "0000-01-01 00:00:00",
-    };
-    for (size_t i = 0; i < sizeof(bad_date) / sizeof(*bad_date); i++) {
-        char msg[200];
-        snprintf(msg, sizeof(msg), "event_time: no such date or time (got '%s')", bad_date[i]);
-        EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, bad_date[i]), REJECT_BAD_VALUE, COL_EVENT_TIME,
-                      msg);
-    }
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, "2024-05-01 10:20:30.1234567"), REJECT_BAD_VALUE,
-                  COL_EVENT_TIME,
-                  "event_time: more than 6 fractional second digits "
-                  "(got '2024-05-01 10:20:30.1234567')");
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, "0001-01-01 00:30:00+01:00"), REJECT_BAD_VALUE,
-                  COL_EVENT_TIME,
-                  "event_time: outside years 0001..9999 in UTC (got '0001-01-01 00:30:00+01:00')");
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, "9999-12-31 23:30:00-01:00"), REJECT_BAD_VALUE,
-                  COL_EVENT_TIME,
-                  "event_time: outside years 0001..9999 in UTC (got '9999-12-31 23:30:00-01:00')");
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, "2024-05-01 10:20:30+16:00"), REJECT_BAD_VALUE,
-                  COL_EVENT_TIME,
-                  "event_time: UTC offset out of range (at most +/-15:59) "
-                  "(got '2024-05-01 10:20:30+16:00')");
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, "2024-05-01 10:20:30+01:60"), REJECT_BAD_VALUE,
-                  COL_EVENT_TIME,
-                  "event_time: UTC offset out of range (at most +/-15:59) "
-                  "(got '2024-05-01 10:20:30+01:60')");
-    EXPECT_REJECT(s, with(&t, COL_EVENT_TIME, ""), REJECT_MISSING_FIELD, COL_EVENT_TIME,
-                  "event_time: required value is empty");
+    snprintf(want, sizeof(want), "price: not a number (got '%.59s...')", longv);
+    EXPECT_REJECT(s, with(&t, COL_PRICE, longv), REJECT_BAD_VALUE, COL_PRICE, want);
+    EXPECT_REJECT(s, with(&t, COL_EVENT_TYPE, longv), REJECT_BAD_VALUE, COL_EVENT_TYPE,
+                  "event_type: longer than 20 characters (got 160)");
     schema_free(s);
 }
 
@@ -547,34 +396,34 @@ static void test_problem_order(void)
 {
     struct schema *s = bound_schema(HEADER);
     struct trow t;
-    /* the first problem in header order sets code and column; the message lists them all */
+    /* the first problem sets code and column: the values in header order, then the
+     * constraints (those on values that parsed) in header order; the message lists them all */
     EXPECT_REJECT(s, row_s(&t, 2, "e1,2024-05-01 10:20:30,unknown_event,101,-50.0,7,"),
                   REJECT_RULE_VIOLATION, COL_EVENT_TYPE,
-                  "event_type: 'unknown_event' is not one of view,purchase; "
-                  "price: must be > 0 (got -50.0)");
+                  "event_type: 'unknown_event' violates " ET_CHECK "; "
+                  "price: '-50.0' violates " PRICE_CHECK);
     EXPECT_REJECT(s, row_s(&t, 2, ",2023-02-29 00:00:00,view,x,1.234,0,"), REJECT_MISSING_FIELD,
                   COL_EVENT_ID,
-                  "event_id: required value is empty; event_time: no such date or time (got "
-                  "'2023-02-29 00:00:00'); product_id: not an integer in 1..2147483647 (got "
-                  "'x'); price: more than 2 decimal places (got '1.234'); user_id: must be > 0 "
-                  "(got 0)");
-    EXPECT_REJECT(s, row_s(&t, 2, "e1,2024-05-01 10:20:30,view,0,,7,s"), REJECT_RULE_VIOLATION,
-                  COL_PRODUCT_ID,
-                  "product_id: must be > 0 (got 0); price: required value is empty");
+                  "event_id: required value is empty; event_time: no such date (got "
+                  "'2023-02-29 00:00:00'); product_id: not an integer (got 'x'); price: more "
+                  "than 2 decimal places (got '1.234'); user_id: '0' violates " UID_CHECK);
+    EXPECT_REJECT(s, row_s(&t, 2, "e1,2024-05-01 10:20:30,view,0,,7,s"), REJECT_MISSING_FIELD,
+                  COL_PRICE,
+                  "price: required value is empty; product_id: '0' violates " PID_CHECK);
     schema_free(s);
 
     /* the file's order, not the table's */
     s = bound_schema("price,event_type,user_id,product_id,event_time,event_id,session_id");
     EXPECT_REJECT(s, row_s(&t, 2, "-50.0,unknown_event,7,101,2024-05-01 10:20:30,e1,"),
                   REJECT_RULE_VIOLATION, COL_PRICE,
-                  "price: must be > 0 (got -50.0); "
-                  "event_type: 'unknown_event' is not one of view,purchase");
+                  "price: '-50.0' violates " PRICE_CHECK "; "
+                  "event_type: 'unknown_event' violates " ET_CHECK);
     EXPECT_OK(s, row_s(&t, 2, "3,purchase,7,101,2024-05-01 10:20:30,e1,"),
-              "e1\t2024-05-01 10:20:30\tpurchase\t101\t3.00\t7\t\\N\n");
+              "3.00\tpurchase\t7\t101\t2024-05-01 10:20:30\te1\t\\N\n");
     schema_free(s);
 
     /* a message too long for the verdict is cut with "..." and stays a whole string */
-    s = schema_new("a,b");
+    s = new_schema();
     struct trow h;
     struct verdict v;
     CHECK_EQ_LONG(schema_bind_header(s, row_s(&h, 1, HEADER), &v), 0);
@@ -686,7 +535,7 @@ static void test_reject_lines(void)
     schema_encode_reject(s, r, &v, "events_1.csv", &b);
     CHECK_EQ_MEM(b.data, b.len,
                  "e9\t2024-05-01 10:20:30\tview\t101\t-50.0\t7\ts1\trule_violation\tprice\t"
-                 "price: must be > 0 (got -50.0)\tevents_1.csv\t12\t"
+                 "price: '-50.0' violates " PRICE_CHECK "\tevents_1.csv\t12\t"
                  "e9,2024-05-01 10:20:30,view,101,-50.0,7,s1\n");
 
     /* tabs, newlines and backslashes in fields, message and raw line are escaped */
@@ -696,7 +545,7 @@ static void test_reject_lines(void)
     schema_encode_reject(s, r, &v, "dir\\f\tile.csv", &b);
     CHECK_EQ_MEM(b.data, b.len,
                  "a\\tb\t2024-05-01 10:20:30\tvi\\\\ew\t1\t1\t1\tx\\ny\t"
-                 "rule_violation\tevent_type\tevent_type: 'vi\\\\ew' is not one of view,purchase\t"
+                 "rule_violation\tevent_type\tevent_type: 'vi\\\\ew' violates " ET_CHECK "\t"
                  "dir\\\\f\\tile.csv\t3\ta\\tb,2024-05-01 10:20:30,vi\\\\ew,1,1,1,x\\ny\n");
 
     /* invalid bytes: the field becomes \N, the raw line shows \xNN (as \\xNN in COPY text) */
@@ -741,13 +590,13 @@ static void test_reject_lines(void)
     CHECK_EQ_MEM(b.data, b.len,
                  "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tbad_header\t\\N\t"
                  "missing required column 'event_time'; missing required column 'event_type'; "
-                 "missing required column 'product_id'; missing required column 'user_id'; "
-                 "missing required column 'session_id'\th.csv\t1\tevent_id,price\n");
+                 "missing required column 'product_id'; missing required column 'user_id'"
+                 "\th.csv\t1\tevent_id,price\n");
     buf_reset(&b);
     struct verdict cv = {.code = REJECT_BAD_HEADER, .column = -1};
     snprintf(cv.message, sizeof(cv.message), "file '\xff\\x' is too big");
     struct csv_row empty = {.line = 1, .raw = ""};
-    schema_encode_reject(NULL, &empty, &cv, NULL, &b);
+    schema_encode_reject(s, &empty, &cv, NULL, &b); /* s has no header bound now */
     CHECK_EQ_MEM(b.data, b.len,
                  "\\N\t\\N\t\\N\t\\N\t\\N\t\\N\t\\N\tbad_header\t\\N\t"
                  "file '\\\\xff\\\\x' is too big\t\\N\t1\t\n");
@@ -855,13 +704,11 @@ int main(void)
     test_header_binding();
     test_valid_row_output();
     test_text_columns();
-    test_integer_columns();
-    test_price();
-    test_event_time();
     test_problem_order();
     test_row_structure();
     test_reject_lines();
     test_copy_text_escape();
     bench();
+    table_def_release(&seed_def);
     return TEST_DONE();
 }

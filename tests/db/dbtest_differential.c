@@ -1,16 +1,20 @@
 /*
- * test_differential_dump.c - the C half of the differential test against PostgreSQL
+ * dbtest_differential.c - the C half of the differential test against PostgreSQL
  * (tests/integration/t_differential.sh).
  *
- * With a file argument it reads that CSV with the reader, validates every row, and prints one
- * COPY text line per data row: line number, verdict code, field count, the seven raw fields (\N
- * when missing or not valid UTF-8), then the seven values the validator would load (\N when
- * rejected). The shell half loads that into PostgreSQL and compares it with PostgreSQL's own
- * parsing. Without arguments (as ctest runs it) it checks one accepted and one rejected row.
+ * It reads the contract of user_activity from the catalog of the cluster in SLUICE_DB, exactly
+ * as the engine does, reads the CSV file given with the reader, validates every row, and prints
+ * one COPY text line per data row: line number, verdict code, field count, the seven raw fields
+ * (\N when missing or not valid UTF-8), then the seven values the validator would load (\N
+ * when rejected). The shell half loads that into PostgreSQL and compares it with PostgreSQL's
+ * own parsing.
  */
+#include "contract.h"
 #include "csv_reader.h"
 #include "testutil.h"
 #include "validate.h"
+
+#include <libpq-fe.h>
 
 #include <stdio.h>
 #include <string.h>
@@ -43,7 +47,9 @@ static bool utf8_ok(const char *s, size_t n)
     return true;
 }
 
-static int dump(const char *path)
+#define NCOLS 7
+
+static int dump(const char *path, const struct table_def *t)
 {
     FILE *in = fopen(path, "rb");
     if (!in) {
@@ -51,12 +57,18 @@ static int dump(const char *path)
         return 1;
     }
     struct csv_reader *r = csv_reader_new(1 << 20);
-    struct schema *s = schema_new("view,purchase");
+    struct schema_options so = {.table = t};
+    char err[256];
+    struct schema *s = schema_new(&so, err, sizeof(err));
+    if (!s || t->ncols != NCOLS) {
+        fprintf(stderr, "schema: %s\n", s ? "user_activity is not the seed table" : err);
+        return 1;
+    }
     struct buf out, line;
     buf_init(&out);
     buf_init(&line);
     bool bound = false, eof = false;
-    int header_pos[COL_COUNT];
+    int header_pos[NCOLS];
     char chunk[65536];
     for (;;) {
         struct csv_row row;
@@ -80,7 +92,7 @@ static int dump(const char *path)
                 return 1;
             }
             /* the header of the test files is the standard one, in order */
-            for (int c = 0; c < COL_COUNT; c++)
+            for (int c = 0; c < NCOLS; c++)
                 header_pos[c] = c;
             bound = true;
             continue;
@@ -89,7 +101,7 @@ static int dump(const char *path)
         bool ok = schema_validate_row(s, &row, &line, &v);
         buf_printf(&out, "%llu\t%s\t%zu", (unsigned long long)row.line,
                    ok ? "none" : reject_code_name(v.code), row.nfields);
-        for (int c = 0; c < COL_COUNT; c++) {
+        for (int c = 0; c < NCOLS; c++) {
             size_t p = (size_t)header_pos[c];
             buf_putc(&out, '\t');
             if (row.status == CSV_ROW_OK && p < row.nfields &&
@@ -102,7 +114,7 @@ static int dump(const char *path)
             buf_putc(&out, '\t');
             buf_append(&out, line.data, line.len); /* already COPY text, newline included */
         } else {
-            for (int c = 0; c < COL_COUNT; c++)
+            for (int c = 0; c < NCOLS; c++)
                 buf_append(&out, "\t\\N", 3);
             buf_putc(&out, '\n');
         }
@@ -122,12 +134,26 @@ static int dump(const char *path)
 
 int main(int argc, char **argv)
 {
-    if (argc == 2)
-        return dump(argv[1]);
     CHECK(utf8_ok("abc", 3));
     CHECK(utf8_ok("\xc3\xa9", 2));
     CHECK(!utf8_ok("\xc3", 1));
     CHECK(!utf8_ok("a\0b", 3));
     CHECK(!utf8_ok("\xed\xa0\x80", 3));
-    return TEST_DONE();
+    if (argc != 2 || test_failures) {
+        fprintf(stderr, "usage: dbtest_differential FILE.csv (SLUICE_DB: the cluster)\n");
+        return 2;
+    }
+    const char *conninfo = getenv("SLUICE_DB");
+    PGconn *c = PQconnectdb(conninfo ? conninfo : "");
+    struct config cfg = {.table = "user_activity", .dlq_table = "user_activity_errors",
+                         .time_zone = "UTC"};
+    struct contract k;
+    if (PQstatus(c) != CONNECTION_OK || contract_load(&k, c, &cfg) < 0) {
+        fprintf(stderr, "dbtest_differential: cannot read the contract: %s", PQerrorMessage(c));
+        return 2;
+    }
+    PQfinish(c);
+    int rc = dump(argv[1], &k.table);
+    contract_release(&k);
+    return rc;
 }
