@@ -116,7 +116,7 @@ expect_eq "dead letters: code and column of each bad row" \
                FROM shop.readings_errors WHERE source_file = 'b_bad.csv' ORDER BY line_number")" \
     "$(cat "$WORK/bad.expected")"
 
-[ -n "$SHOW_DEAD_LETTERS" ] && psql -X -c "SELECT line_number, error_code, error_column, error_message FROM shop.readings_errors ORDER BY line_number"
+[ -n "${SHOW_DEAD_LETTERS:-}" ] && psql -X -c "SELECT line_number, error_code, error_column, error_message FROM shop.readings_errors ORDER BY line_number"
 # the reference: PostgreSQL's own CSV COPY of the valid rows, into a table of the same types
 psql -Xq -v ON_ERROR_STOP=1 <<SQL
 CREATE TABLE mirror AS SELECT * FROM shop.readings WITH NO DATA;
