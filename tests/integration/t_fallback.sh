@@ -83,6 +83,29 @@ expect_eq "again: the loaded key is a duplicate_key dead letter, the foreign key
 expect_eq "again: ledger" \
     "$(psql_q "SELECT rows_loaded, rows_rejected FROM ingest_files WHERE file_name = 'again.csv'")" "2|2"
 
+# --- two header layouts in one careful batch: each refused row keeps its own fields ----------
+cat >"$IN/layout_a.csv" <<CSV
+user_id,event_id,price,event_time,event_type,product_id
+303,la-1,1.00,2026-01-15 13:00:00,view,1
+3,la-2,2.00,2026-01-15 13:00:01,view,1
+CSV
+cat >"$IN/layout_b.csv" <<CSV
+event_id,event_time,event_type,product_id,price,user_id,session_id
+lb-1,2026-01-15 13:00:02,view,1,3.00,3,s-4
+lb-2,2026-01-15 13:00:03,view,1,4.00,404,s-4
+CSV
+capture "${ING[@]}"
+expect_eq "layouts: ingest exits 0" "$RC" 0
+expect_eq "layouts: the rows no rule refuses load, session_id NULL where the file has none" \
+    "$(psql_q "SELECT string_agg(event_id || '/' || user_id || '/' || coalesce(session_id, 'NULL'), ' '
+               ORDER BY event_id) FROM user_activity WHERE event_id LIKE 'l_-_'")" "la-2/3/NULL lb-1/3/s-4"
+expect_eq "layouts: each refused row with its own file's fields" \
+    "$(psql_q "SELECT source_file, line_number, event_id, user_id, price, coalesce(session_id, 'NULL'),
+               left(error_message, 5) FROM user_activity_errors WHERE source_file LIKE 'layout_%'
+               ORDER BY source_file")" \
+"layout_a.csv|2|la-1|303|1.00|NULL|23503
+layout_b.csv|3|lb-2|404|4.00|s-4|23503"
+
 # --- generated files: every row accounted for, each refused row once with the right SQLSTATE ----
 psql_q "TRUNCATE user_activity, user_activity_errors, ingest_files"
 rm -rf "$WORK/data"
