@@ -21,6 +21,10 @@
  *     max_stack_depth of 2MB, far fewer if an administrator lowers it), so a fixed bound below
  *     any realistic setting keeps sluice from accepting what the server would refuse. The parser
  *     never recurses: its stack is one bit a level, on the C stack;
+ *   - a jsonb document longer than PGTEXT_JSONB_MAX_BYTES (32 MiB) is refused, also stricter:
+ *     jsonb_in builds the whole value in memory first and gives up on a container of more than
+ *     2^24 elements (its array of them would pass 1 GB) and on a binary form past 256 MiB, which
+ *     can be six times the text ("[0,0,...]"); below 32 MiB of text neither can happen;
  *   - an enum takes exactly one of its labels, case and spaces included (enum_in).
  * Nothing is allocated per value. The value handed back points into the field (or, for an enum,
  * at the label): text and varchar as stored, char(n) without its trailing spaces (the
@@ -35,6 +39,7 @@
 #include <string.h>
 
 #define PGTEXT_JSON_MAX_DEPTH 1000
+#define PGTEXT_JSONB_MAX_BYTES ((size_t)32 << 20)
 
 /* jsonb keeps numbers as numeric; numeric_in and make_result refuse beyond these. */
 #define NUMERIC_DSCALE_MAX 16383            /* digits after the point (NUMERIC_DSCALE_MASK) */
@@ -366,6 +371,11 @@ static bool json_document(struct json_scan *js)
 static const char *json_parse(bool jsonb, const char *s, size_t n, char *why, size_t why_size)
 {
     struct json_scan js = {.s = (const unsigned char *)s, .n = n, .jsonb = jsonb};
+    if (jsonb && n > PGTEXT_JSONB_MAX_BYTES) {
+        snprintf(why, why_size, "not valid jsonb: longer than %zu bytes (got %zu)",
+                 PGTEXT_JSONB_MAX_BYTES, n);
+        return why;
+    }
     if (json_document(&js))
         return NULL;
     snprintf(why, why_size, "not valid %s: %s at offset %zu", jsonb ? "jsonb" : "JSON", js.what,

@@ -12,7 +12,8 @@
  * Then generates ROWS rows from the first row of TABLE (one the server accepted): each row
  * changes one to three columns to a value near the constraints' constants (the constants
  * themselves, one digit or character off, cased or padded differently), a value typical of the
- * column's type, or NULL. ROWFILE gets "line<TAB>value..." in COPY text; stdout gets
+ * column's type, or NULL. ROWFILE gets "line<TAB>value...": each value as the loader would send
+ * it, the COPY text the type parser writes (the raw text when it refuses it); stdout gets
  * "line<TAB>verdict": the name of the first compiled constraint the row fails in the server's
  * order, "none", or "bad" when a value is one the type parsers refuse (left out of the
  * comparison). */
@@ -203,12 +204,23 @@ static void typical_of(enum pgtype_kind k, struct pool *out)
                                         "FORBIDDEN"};
     static const char *const dates[] = {"2000-01-01", "1999-12-31", "2030-01-01", "2029-12-31",
                                         "2024-02-29", "0001-01-01", "9999-12-31", "2000-01-02"};
-    static const char *const stamps[] = {"2030-01-01 12:00:00",        "2030-01-01 11:59:59.999999",
-                                         "2030-01-01 12:00:00.000001", "2000-01-01 00:00:00",
-                                         "1999-12-31 23:59:59",        "2020-06-15 08:30:00",
-                                         "2030-01-01T12:00:00"};
+    static const char *const stamps[] = {"2030-01-01 12:00:00",
+                                         "2030-01-01 11:59:59.999999",
+                                         "2030-01-01 12:00:00.000001",
+                                         "2000-01-01 00:00:00",
+                                         "1999-12-31 23:59:59",
+                                         "2020-06-15 08:30:00",
+                                         "2030-01-01T12:00:00",
+                                         "2019-12-31 22:00:00+00",
+                                         "2020-01-01 00:00:00+02",
+                                         "2020-01-01 00:00:01+02",
+                                         "2019-12-31 21:59:59.999999-00:00"};
     static const char *const bools[] = {"t",  "f",  "true", "false", "yes",
                                         "no", "on", "off",  "1",     "0"};
+    static const char *const uuids[] = {
+        "00000000-0000-0000-0000-000000000000", "{00000000-0000-0000-0000-000000000000}",
+        "00000000000000000000000000000000", "00000000-0000-0000-0000-000000000001",
+        "A0EEBC99-9C0B-4EF8-BB6D-6BB9BD380A11"};
 #define ADD(list)                                                                                  \
     do {                                                                                           \
         for (size_t i = 0; i < sizeof(list) / sizeof(list[0]); i++)                                \
@@ -251,6 +263,9 @@ static void typical_of(enum pgtype_kind k, struct pool *out)
         break;
     case PGT_BOOL:
         ADD(bools);
+        break;
+    case PGT_UUID:
+        ADD(uuids);
         break;
     default:
         break;
@@ -392,6 +407,8 @@ int main(int argc, char **argv)
         for (size_t j = 0; j < all.n; j++)
             pool_add(&cand, all.v[j]);
         typical_of(cols[i].type.kind, &cand);
+        for (size_t j = 0; j < cols[i].type.nlabels; j++)
+            pool_add(&cand, cols[i].type.labels[j]);
         for (size_t j = 0; j < cand.n; j++) {
             buf_reset(&out);
             const char *bad = pgtype_parse(&cols[i].type, &env, cand.v[j], strlen(cand.v[j]), &out,
@@ -433,13 +450,15 @@ int main(int argc, char **argv)
                 buf_append(&out, "\\N", 2);
                 continue;
             }
-            copy_text_escape(&out, vals[i], strlen(vals[i]));
-            struct buf scratch;
-            buf_init(&scratch);
-            if (pgtype_parse(&cols[i].type, &env, vals[i], strlen(vals[i]), &scratch, &pv[i], why,
-                             sizeof(why)))
+            /* what the loader would send: the COPY text the parser writes (a timestamp with an
+             * offset, for one, is converted); the raw text when the parser refuses it */
+            size_t mark = out.len;
+            if (pgtype_parse(&cols[i].type, &env, vals[i], strlen(vals[i]), &out, &pv[i], why,
+                             sizeof(why))) {
                 bad = true;
-            buf_release(&scratch);
+                out.len = mark;
+                copy_text_escape(&out, vals[i], strlen(vals[i]));
+            }
         }
         buf_putc(&out, '\n');
         fwrite(out.data, 1, out.len, rf);
