@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "table_name.h"
 #include "utf8.h"
 
 #include <stdlib.h>
@@ -89,7 +90,7 @@ int contract_load(struct contract *c, PGconn *conn, const struct config *cfg)
             return -1;
         }
     }
-    c->dlq_sql_name = table_sql_name(conn, cfg->dlq_table);
+    c->dlq_sql_name = table_name_quote(conn, cfg->dlq_table);
     if (!c->dlq_sql_name) {
         log_error("ingest", "--dlq-table '%s' is not a table name ([schema.]name)",
                   cfg->dlq_table);
