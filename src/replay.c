@@ -67,7 +67,7 @@ struct replay {
     const struct replay_options *o;
     struct schema *schema;
     struct csv_reader *reader;
-    struct buf bound;  /* the header text bound now */
+    struct buf bound; /* the header text bound now */
     bool bound_ok;
     struct verdict bound_v;
     size_t bound_layout;
@@ -133,11 +133,11 @@ static int run(PGconn *conn, const char *sql, int n, const char *const *p, ExecS
     return 0;
 }
 
-/* Does this SQLSTATE say the server refused the row's data (a value, a constraint, a trigger)? */
+/* Does this SQLSTATE say the server refused a row's data (a value, a constraint, a trigger, a
+ * key already there)? */
 static bool row_refused(const char *state)
 {
-    return strncmp(state, "22", 2) == 0 || strncmp(state, "23", 2) == 0 ||
-           strncmp(state, "P0", 2) == 0 || strncmp(state, "44", 2) == 0;
+    return db_sqlstate_row_refused(state) || strcmp(state, "23505") == 0;
 }
 
 static void make_sql(struct replay *r)
@@ -299,8 +299,8 @@ static int insert_each(struct replay *r, PGconn *conn, size_t li, const char *in
         struct replay_row *row = &r->rows[i];
         if (row->fate != ROW_MOVING || row->layout != li)
             continue;
-        if (run(conn, "SAVEPOINT sluice_replay_row", 0, NULL, PGRES_COMMAND_OK, "savepoint",
-                NULL) < 0)
+        if (run(conn, "SAVEPOINT sluice_replay_row", 0, NULL, PGRES_COMMAND_OK, "savepoint", NULL) <
+            0)
             return -1;
         const char *p[] = {row->error_id};
         PGresult *res = PQexecParams(conn, insert_one, 1, NULL, p, NULL, NULL, 0);
@@ -364,7 +364,8 @@ static int move_layout(struct replay *r, PGconn *conn, size_t li)
     int rc = 0;
     if (!r->o->dry_run) {
         const char *t = r->o->contract->table.sql_name;
-        char *all = xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE, t, cols, inner, cols + 1);
+        char *all =
+            xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE, t, cols, inner, cols + 1);
         char *one = xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE
                               " WHERE sluice_error_id = $1::bigint",
                               t, cols, inner, cols + 1);
@@ -374,8 +375,9 @@ static int move_layout(struct replay *r, PGconn *conn, size_t li)
             rc = run(conn, "RELEASE SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK,
                      "release savepoint", NULL);
         } else if (rc == 0 && row_refused(db_sqlstate(res))) {
-            log_info("replay", "the server refused a row of the batch (%s): the batch's rows "
-                               "go in one by one",
+            log_info("replay",
+                     "the server refused a row of the batch (%s): the batch's rows "
+                     "go in one by one",
                      db_sqlstate(res));
             rc = run(conn, "ROLLBACK TO SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK,
                      "rollback to savepoint", NULL);
@@ -592,8 +594,9 @@ static int one_batch(struct replay *r, PGconn *conn, char *after, size_t *got,
     fault_point("replay-after-commit");
     count(r, c);
     if (*got)
-        log_info("replay", "batch %" PRIu64 ": %zu dead letters, %" PRIu64 " moved (up to error_id "
-                           "%s)",
+        log_info("replay",
+                 "batch %" PRIu64 ": %zu dead letters, %" PRIu64 " moved (up to error_id "
+                 "%s)",
                  c->batches, *got, moving, after);
     return 0;
 }
