@@ -98,27 +98,17 @@ void copy_text_bytes_encode(struct buf *out, const char *s, size_t n)
     sanitize(out, s, n, false);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 bool copy_text_bytes_decode(struct buf *out, const char *s, size_t n)
 {
     size_t start = out->len;
     bool decoded = false;
     char *d = buf_reserve(out, n);
     for (size_t i = 0; i < n; i++) {
-        int hi, lo;
-        if (s[i] == '\\' && i + 3 < n && s[i + 1] == 'x' &&
-            (hi = hex_value(s[i + 2])) >= 0 && (lo = hex_value(s[i + 3])) >= 0 &&
-            (hi >= 8 || (hi == 0 && lo == 0))) {
+        bool escape = s[i] == '\\' && i + 3 < n && s[i + 1] == 'x';
+        int hi = escape ? hex_digit_value(s[i + 2]) : -1;
+        int lo = escape ? hex_digit_value(s[i + 3]) : -1;
+        /* only what the encoder writes: NUL, or a byte of 0x80 and above */
+        if (hi >= 0 && lo >= 0 && (hi >= 8 || (hi == 0 && lo == 0))) {
             *d++ = (char)(hi << 4 | lo);
             i += 3;
             decoded = true;

@@ -34,6 +34,7 @@
 #include "idset.h"
 #include "log.h"
 #include "mem.h"
+#include "table_name.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -106,17 +107,6 @@ static int code_index(const char *name)
     return -1;
 }
 
-static void put_ident(struct buf *b, const char *name)
-{
-    buf_putc(b, '"');
-    for (; *name; name++) {
-        if (*name == '"')
-            buf_putc(b, '"');
-        buf_putc(b, *name);
-    }
-    buf_putc(b, '"');
-}
-
 /* Run a statement; 0 (with *out when asked), or -1 after logging. */
 static int run(PGconn *conn, const char *sql, int n, const char *const *p, ExecStatusType want,
                const char *what, PGresult **out)
@@ -154,9 +144,9 @@ static void make_sql(struct replay *r)
     for (size_t k = 0; k < t->nkey; k++) {
         const char *name = t->cols[t->key[k]].name;
         buf_printf(&b, "%su.", k ? " AND " : "");
-        put_ident(&b, name);
+        sql_append_ident(&b, name);
         buf_printf(&b, " = s.");
-        put_ident(&b, name);
+        sql_append_ident(&b, name);
     }
     buf_printf(&b, " RETURNING s.sluice_error_id");
     buf_putc(&b, '\0');
