@@ -251,7 +251,11 @@ int cmd_main(const struct cmd_def *def, int argc, char **argv)
     if (def->setup & CMD_SETUP_HTTP) {
         /* Up before the database: /healthz, /readyz and /metrics matter most while it is not. */
         struct http_options ho = {
-            .listen = ctx.cfg.listen, .conninfo = ctx.conninfo, .input_dir = ctx.cfg.input_dir};
+            .listen = ctx.cfg.listen,
+            .conninfo = ctx.conninfo,
+            .input_dir = ctx.cfg.input_dir,
+            .table = ctx.cfg.table,
+            .dlq_table = ctx.cfg.dlq_table};
         if (http_start(&ho, &ctx.http) < 0)
             return teardown(&ctx, 1);
     }

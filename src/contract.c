@@ -14,6 +14,7 @@
 
 #include "log.h"
 #include "mem.h"
+#include "table_name.h"
 #include "utf8.h"
 
 #include <stdlib.h>
@@ -138,7 +139,7 @@ int contract_load(struct contract *c, PGconn *conn, const struct config *cfg)
             return -1;
         }
     }
-    c->dlq_sql_name = table_sql_name(conn, cfg->dlq_table);
+    c->dlq_sql_name = table_name_quote(conn, cfg->dlq_table);
     if (!c->dlq_sql_name) {
         log_error("ingest", "--dlq-table '%s' is not a table name ([schema.]name)",
                   cfg->dlq_table);

@@ -21,6 +21,7 @@
 #include "db.h"
 #include "log.h"
 #include "mem.h"
+#include "table_name.h"
 #include "metrics.h"
 #include "watch.h"
 
@@ -200,20 +201,36 @@ static void refresh_recent(struct http *h, PGconn *conn, bool db_ok, const char 
     bool ok = false;
     if (db_ok) {
         buf_append(&b, "{\"db\":\"ok\",\"dead_letters\":", 26);
-        ok = rows_json(conn,
-                       "SELECT error_id, source_file, line_number, error_code, error_column, "
-                       "left(error_message, 300), left(raw_line, 300), "
-                       "to_char(ingestion_time, 'YYYY-MM-DD HH24:MI:SS') "
-                       "FROM user_activity_errors ORDER BY error_id DESC LIMIT 20",
-                       dl_names, dl_num, 8, &b);
+        /* the tables of this pipeline: its dead-letter table, its files in the ledger */
+        char *dlq = table_name_quote(conn, h->o.dlq_table ? h->o.dlq_table : "user_activity_errors");
+        char *target = table_name_quote(conn, h->o.table ? h->o.table : "user_activity");
+        char *target_lit = target ? PQescapeLiteral(conn, target, strlen(target)) : NULL;
+        char *dl_sql = dlq ? xasprintf("SELECT error_id, source_file, line_number, error_code, "
+                                       "error_column, left(error_message, 300), "
+                                       "left(raw_line, 300), "
+                                       "to_char(ingestion_time, 'YYYY-MM-DD HH24:MI:SS') "
+                                       "FROM %s ORDER BY error_id DESC LIMIT 20",
+                                       dlq)
+                           : NULL;
+        char *f_sql =
+            target_lit
+                ? xasprintf("SELECT file_name, status, rows_loaded, rows_rejected, "
+                            "round(extract(epoch FROM committed_at - file_mtime)::numeric, 3), "
+                            "to_char(committed_at, 'YYYY-MM-DD HH24:MI:SS') "
+                            "FROM ingest_files WHERE committed_at IS NOT NULL AND target_table = "
+                            "(SELECT n.nspname || '.' || c.relname FROM pg_class c JOIN "
+                            "pg_namespace n ON n.oid = c.relnamespace WHERE c.oid = "
+                            "to_regclass(%s)) ORDER BY committed_at DESC LIMIT 20",
+                            target_lit)
+                : NULL;
+        ok = dl_sql && f_sql && rows_json(conn, dl_sql, dl_names, dl_num, 8, &b);
         buf_append(&b, ",\"files\":", 9);
-        ok = ok && rows_json(conn,
-                             "SELECT file_name, status, rows_loaded, rows_rejected, "
-                             "round(extract(epoch FROM committed_at - file_mtime)::numeric, 3), "
-                             "to_char(committed_at, 'YYYY-MM-DD HH24:MI:SS') "
-                             "FROM ingest_files WHERE committed_at IS NOT NULL "
-                             "ORDER BY committed_at DESC LIMIT 20",
-                             f_names, f_num, 6, &b);
+        ok = ok && rows_json(conn, f_sql, f_names, f_num, 6, &b);
+        free(dl_sql);
+        free(f_sql);
+        free(dlq);
+        free(target);
+        PQfreemem(target_lit);
         buf_putc(&b, '}');
     }
     if (!ok) {
@@ -543,6 +560,9 @@ int http_start(const struct http_options *o, struct http **out)
     }
     struct http *h = xcalloc(1, sizeof(*h));
     h->o = *o;
+    /* the table names are the setup's, which replaces them once it has the catalog's spelling */
+    h->o.table = o->table ? xstrdup(o->table) : NULL;
+    h->o.dlq_table = o->dlq_table ? xstrdup(o->dlq_table) : NULL;
     pthread_mutex_init(&h->mu, NULL);
     pthread_cond_init(&h->wake, NULL);
     buf_init(&h->recent);
@@ -600,6 +620,8 @@ void http_stop(struct http *h)
     pthread_cond_destroy(&h->wake);
     pthread_mutex_destroy(&h->mu);
     free(h->url);
+    free((char *)h->o.table);
+    free((char *)h->o.dlq_table);
     free(h);
 }
 

@@ -13,6 +13,8 @@ struct http_options {
     const char *listen;    /* "ADDR:PORT" ("[ADDR]:PORT" for IPv6); NULL, "" or "off": no server */
     const char *conninfo;  /* for the sampler's own connection (readiness, dashboard tables) */
     const char *input_dir; /* the hot folder: readiness, files landing while loaders wait */
+    const char *table;     /* the pipeline's target and dead-letter tables, as given (NULL: */
+    const char *dlq_table; /* the seed's user_activity and user_activity_errors) */
 };
 
 struct http;

@@ -14,28 +14,11 @@
 #include "check_expr.h"
 #include "log.h"
 #include "mem.h"
+#include "table_name.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-char *table_sql_name(PGconn *conn, const char *name)
-{
-    const char *dot = strchr(name, '.');
-    if (!*name || (dot && (dot == name || !dot[1])))
-        return NULL;
-    char *schema = dot ? strndup(name, (size_t)(dot - name)) : NULL;
-    char *qs = schema ? PQescapeIdentifier(conn, schema, strlen(schema)) : NULL;
-    const char *rel = dot ? dot + 1 : name;
-    char *qr = PQescapeIdentifier(conn, rel, strlen(rel));
-    char *out = NULL;
-    if (qr && (!schema || qs))
-        out = qs ? xasprintf("%s.%s", qs, qr) : xstrdup(qr);
-    free(schema);
-    PQfreemem(qs);
-    PQfreemem(qr);
-    return out;
-}
 
 /* Run a catalog query; NULL with err filled on failure. */
 static PGresult *catalog_query(PGconn *conn, const char *sql, int nparams,
@@ -215,7 +198,7 @@ int table_def_read(PGconn *conn, const char *name, const struct pgtype_env *env,
 {
     memset(t, 0, sizeof(*t));
     t->name = xstrdup(name);
-    t->sql_name = table_sql_name(conn, name);
+    t->sql_name = table_name_quote(conn, name);
     if (!t->sql_name) {
         snprintf(err, err_size, "'%s' is not a table name ([schema.]name)", name);
         return -1;

@@ -40,10 +40,6 @@ struct table_def {
     size_t nchecks;
 };
 
-/* Split name at its first dot into schema and table and quote each for SQL ("a.b" ->
- * "a"."b"; "b" -> "b"). Heap string, or NULL when a part is empty. */
-char *table_sql_name(PGconn *conn, const char *name);
-
 /* Read the definition of table `name` (as --table gives it) and compile its CHECK constraints
  * (and those of the domains its columns use). 0, or -1 with err filled: no such table, or no
  * column sluice could load. Constraints left to the server are logged once at info. */

@@ -168,6 +168,21 @@ expect_eq "strict: bad_header naming the column" \
     "$(psql_q "SELECT error_code || '|' || error_message FROM shop.readings_errors WHERE source_file = 'e_extra.csv'")" \
     "bad_header|table shop.readings has no column 'bogus'"
 
+# --event-types: a rule on top of the table's (here narrower than its CHECK), compiled the same way
+mkdir -p "$WORK/in3"
+printf 'event_id,event_time,event_type,product_id,price,user_id,session_id\n%s\n%s\n' \
+    "e1,2024-01-01 00:00:00,view,1,1,1," "e2,2024-01-01 00:00:00,purchase,1,1,1," >"$WORK/in3/f.csv"
+capture "$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$WORK/in3" --checkpoint-dir "$WORK/ck3" \
+    --error-dir "$WORK/err3" --event-types view --once --log-level warn
+expect_eq "--event-types: exits 0" "$RC" 0
+expect_eq "--event-types: the allowed type loads, the other is a rule_violation naming the option" \
+    "$(psql_q "SELECT string_agg(event_id, ',') FROM user_activity") $(psql_q "SELECT event_id || '|' || error_code || '|' || error_column || '|' || error_message FROM user_activity_errors")" \
+    "e1 e2|rule_violation|event_type|event_type: 'purchase' violates --event-types (((event_type)::text = ANY ((ARRAY['view'::text])::text[])))"
+capture "$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$WORK/in3" --checkpoint-dir "$WORK/ck3" \
+    --error-dir "$WORK/err3" --table shop.readings --event-types view --once
+expect_eq "--event-types on a table without event_type: exit 1" "$RC" 1
+expect_match "--event-types on a table without event_type: says so" "$ERR" "the table has no text column event_type"
+
 # a table that does not exist: one clear error, exit 1
 capture "$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$WORK/in2" \
     --checkpoint-dir "$WORK/ck2" --error-dir "$WORK/err2" --table nosuch --once
