@@ -93,13 +93,18 @@ static int try_upsert(PGconn *conn, const struct contract *c)
         const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
         const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
         bool denied = state && strcmp(state, "42501") == 0;
+        if (!msg)
+            msg = PQerrorMessage(conn);
+        if (!state)
+            state = "?";
         if (c->update_if && !denied)
-            log_error("ingest", "--update-if '%s' does not work in the upsert of %s: %s (SQLSTATE %s)",
-                      c->update_if, t->name, msg ? msg : PQerrorMessage(conn), state ? state : "?");
+            log_error("ingest", "--update-if '%s' does not work in the upsert of %s: %s "
+                                "(SQLSTATE %s)", c->update_if, t->name, msg, state);
         else
             log_error("ingest", "--on-conflict update cannot upsert into %s: %s (SQLSTATE %s)%s",
-                      t->name, msg ? msg : PQerrorMessage(conn), state ? state : "?",
-                      denied ? " hint=update mode needs SELECT, INSERT and UPDATE on the table" : "");
+                      t->name, msg, state,
+                      denied ? " hint=update mode needs SELECT, INSERT and UPDATE on the table"
+                             : "");
         rc = -1;
     }
     PQclear(res);

@@ -125,7 +125,8 @@ static void make_stage_sql(struct loader *l)
     buf_putc(&match, '\0');
     if (l->o.on_conflict != LOADER_CONFLICT_REJECT) {
         /* skip: the repeats and the keys already loaded go; update: the earlier copies of a
-         * repeated key go (the upsert replaces the stored rows). A key with a NULL never repeats. */
+         * repeated key go (the upsert replaces the stored rows). A key with a NULL never
+         * repeats. */
         bool skip = l->o.on_conflict == LOADER_CONFLICT_SKIP;
         buf_printf(&b,
                    "WITH r AS (SELECT ctid AS c, %s, row_number() OVER (PARTITION BY %s ORDER BY "
@@ -483,7 +484,8 @@ static enum sink_result stage_upsert(struct loader *l, PGconn *conn, struct batc
 {
     PGresult *res = NULL;
     char *sql = stage_upsert_sql(l, l->open_cols.data);
-    enum sink_result r = sink_query(conn, sql, 0, NULL, PGRES_TUPLES_OK, "upsert staged rows", &res);
+    enum sink_result r =
+        sink_query(conn, sql, 0, NULL, PGRES_TUPLES_OK, "upsert staged rows", &res);
     free(sql);
     if (r != SINK_OK)
         return r;
