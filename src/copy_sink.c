@@ -7,7 +7,10 @@
  * A COPY that cannot be finished is ended explicitly with a reason (PQputCopyEnd(conn, msg)),
  * never left for the next statement to trip over. Every answer is classified through
  * db_check(): lost connection -> SINK_RETRY, unique violation -> SINK_DUPLICATE (expected data,
- * the engine resolves it), anything else -> SINK_FATAL. Nothing here decides what to retry.
+ * the engine resolves it), a row's data refused by the server (db_sqlstate_row_refused) ->
+ * SINK_REJECTED (the engine finds the row), anything else -> SINK_FATAL. A caller that finds
+ * refused rows itself takes the server's error result back instead of a log line
+ * (copy_sink_end_keep). Nothing here decides what to retry.
  */
 #include "copy_sink.h"
 
@@ -30,7 +33,19 @@ static enum sink_result classify(PGconn *conn, const PGresult *res, ExecStatusTy
         return SINK_OK;
     if (st == DB_RETRY)
         return SINK_RETRY;
-    return strcmp(db_sqlstate(res), "23505") == 0 ? SINK_DUPLICATE : SINK_FATAL;
+    const char *state = db_sqlstate(res);
+    if (strcmp(state, "23505") == 0)
+        return SINK_DUPLICATE;
+    return db_sqlstate_row_refused(state) ? SINK_REJECTED : SINK_FATAL;
+}
+
+/* A failed result the caller of copy_sink_end_keep() takes back, unlogged: a row's refusal. */
+static bool refusal(const PGresult *res)
+{
+    if (!res || PQresultStatus(res) != PGRES_FATAL_ERROR)
+        return false;
+    const char *state = db_sqlstate(res);
+    return strcmp(state, "23505") == 0 || db_sqlstate_row_refused(state);
 }
 
 enum sink_result sink_query(PGconn *conn, const char *sql, int nparams, const char *const *params,
@@ -101,6 +116,12 @@ enum sink_result copy_sink_send(PGconn *conn, struct buf *data)
 
 enum sink_result copy_sink_end(PGconn *conn, struct buf *data, uint64_t expect, const char *what)
 {
+    return copy_sink_end_keep(conn, data, expect, what, NULL);
+}
+
+enum sink_result copy_sink_end_keep(PGconn *conn, struct buf *data, uint64_t expect,
+                                    const char *what, PGresult **refused)
+{
     enum sink_result r = copy_sink_send(conn, data);
     if (r != SINK_OK) {
         copy_sink_abort(conn, "sluice could not send the data");
@@ -113,6 +134,12 @@ enum sink_result copy_sink_end(PGconn *conn, struct buf *data, uint64_t expect, 
     PGresult *res;
     bool first = true;
     while ((res = PQgetResult(conn)) != NULL) {
+        if (first && refused && refusal(res)) {
+            r = strcmp(db_sqlstate(res), "23505") == 0 ? SINK_DUPLICATE : SINK_REJECTED;
+            *refused = res;
+            first = false;
+            continue; /* the caller clears it */
+        }
         if (first) {
             r = classify(conn, res, PGRES_COMMAND_OK, what);
             if (r == SINK_OK && strtoull(PQcmdTuples(res), NULL, 10) != expect) {

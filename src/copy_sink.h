@@ -14,6 +14,8 @@ enum sink_result {
     SINK_OK = 0,
     SINK_RETRY,     /* the connection is gone or the server restarts: reconnect, redo */
     SINK_DUPLICATE, /* a unique violation (23505): the caller resolves the duplicates */
+    SINK_REJECTED,  /* the server refused a row's data (db_sqlstate_row_refused): the caller
+                     * finds the row (row_bisect) */
     SINK_FATAL,     /* the statement failed for another reason (logged) */
 };
 
@@ -35,6 +37,11 @@ enum sink_result copy_sink_begin(PGconn *conn, const char *sql, const char *what
 enum sink_result copy_sink_send(PGconn *conn, struct buf *data);
 /* Send the rest of data, end the COPY and check that the server stored exactly `expect` rows. */
 enum sink_result copy_sink_end(PGconn *conn, struct buf *data, uint64_t expect, const char *what);
+/* copy_sink_end(), but a refusal of the data (SINK_DUPLICATE or SINK_REJECTED) is not logged:
+ * its result is handed over in *refused, for the caller to read and PQclear. Any other answer
+ * leaves *refused untouched. */
+enum sink_result copy_sink_end_keep(PGconn *conn, struct buf *data, uint64_t expect,
+                                    const char *what, PGresult **refused);
 /* End a COPY that cannot be finished (a read error, a stop): the server fails it with `reason`,
  * and every result is drained, so the connection is ready for ROLLBACK. Safe on a dead one. */
 void copy_sink_abort(PGconn *conn, const char *reason);

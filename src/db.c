@@ -23,7 +23,9 @@
  * (the script says it as NOTICEs) is logged at info, one line a change.
  *
  * db_check() is the one place that turns a PGresult into OK / RETRY / FATAL; its log line keeps
- * the server's primary message, SQLSTATE, detail= and hint= apart.
+ * the server's primary message, SQLSTATE, detail= and hint= apart. db_sqlstate_row_refused()
+ * names the SQLSTATEs by which the server refuses one row's data (the loader's fallback routes
+ * such rows to the dead letters, row_bisect.c); a unique violation (23505) is apart from them.
  */
 #include "db.h"
 
@@ -105,6 +107,26 @@ static bool sqlstate_transient(const char *s)
            strncmp(s, "57P", 3) == 0 || strncmp(s, "58", 2) == 0 || strcmp(s, "25P03") == 0;
 }
 
+bool db_sqlstate_row_refused(const char *s)
+{
+    /* Classes where the server judged a value or a row: 21 cardinality (a trigger's subquery),
+     * 22 data exception, 23 integrity (not 23505), 27 triggered data change, 2F SQL routine,
+     * 38 external routine, 39 routine invocation (trigger protocol), 44 WITH CHECK OPTION,
+     * P0 PL/pgSQL (RAISE, ASSERT), 09 triggered action, and 54000 (an index row or value
+     * beyond a size limit). Not: 08/40/53/57/58 (transient, above), 42 (privileges, names),
+     * 25, 55, 0A, XX: the statement or the server, never one row. */
+    static const char *const classes[] = {"09", "21", "22", "23", "27",
+                                          "2F", "38", "39", "44", "P0"};
+    if (strlen(s) != 5 || strcmp(s, "23505") == 0)
+        return false;
+    if (strcmp(s, "54000") == 0)
+        return true;
+    for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+        if (strncmp(s, classes[i], 2) == 0)
+            return true;
+    return false;
+}
+
 bool db_alive(PGconn *conn)
 {
     return conn && PQstatus(conn) == CONNECTION_OK;
@@ -145,11 +167,13 @@ enum db_status db_check(PGconn *conn, PGresult *res, ExecStatusType want, const 
         buf_release(&msg);
         return DB_RETRY;
     }
-    /* A unique violation is expected data, handled by the caller (duplicate_key). */
-    if (strcmp(state, "23505") != 0)
+    /* A unique violation is expected data, handled by the caller (duplicate_key); so is a row
+     * the server refuses (the fallback makes it a db_rejected dead letter): said, not alarmed. */
+    bool dup = strcmp(state, "23505") == 0, refused = db_sqlstate_row_refused(state);
+    if (!dup && !refused)
         metrics_note_error(what, msg.data);
-    log_at(strcmp(state, "23505") == 0 ? LOG_LEVEL_DEBUG : LOG_LEVEL_ERROR, "db", "%s failed: %s",
-           what, msg.data);
+    enum log_level level = dup ? LOG_LEVEL_DEBUG : refused ? LOG_LEVEL_INFO : LOG_LEVEL_ERROR;
+    log_at(level, "db", "%s failed: %s", what, msg.data);
     buf_release(&msg);
     return DB_FATAL;
 }

@@ -56,6 +56,10 @@ bool db_alive(PGconn *conn);
 /* conninfo without its password, for logs (heap string). An unparsable one is never shown. */
 char *db_redact(const char *conninfo);
 
+/* Does this SQLSTATE say the server refused one row's data (a CHECK, a foreign key, a trigger
+ * that raises, a value its input function rejects)? 23505 is not included: it has its own path. */
+bool db_sqlstate_row_refused(const char *sqlstate);
+
 /* The SQLSTATE of a result, or "" */
 const char *db_sqlstate(const PGresult *res);
 

@@ -10,6 +10,7 @@
  *     read again inside the new transaction, so nothing is lost or doubled, and an ambiguous
  *     COMMIT is resolved by the ledger, never by guessing;
  *   - a duplicate against rows already loaded (SINK_DUPLICATE): redo through staging at once;
+ *   - a row the server refuses (SINK_REJECTED): redo at once in careful mode (row_bisect);
  *   - any other failure (SINK_FATAL): wait and redo, logged.
  * After COMMIT the worker accounts the batch and moves quarantined files to the error folder.
  * Files are only read here; moving committed files is the archiver's job.
@@ -337,6 +338,12 @@ static size_t process_batch(struct worker *w)
             log_info(w->component,
                      "batch hit an event_id already loaded; redoing it through staging");
             loader_use_staging(w->loader);
+            continue;
+        }
+        if (r == SINK_REJECTED) {
+            log_info(w->component, "the server refused a row of the batch; redoing it in "
+                                   "careful mode, where refused rows become dead letters");
+            loader_use_careful(w->loader);
             continue;
         }
         if (r == SINK_RETRY || !db_alive(w->conn)) {

@@ -25,6 +25,12 @@
  * one the --update-if guard declined as rows_skipped. So for every file, in every mode,
  * rows_loaded + rows_rejected + rows_skipped + rows_updated = the data rows read.
  *
+ * A row the server refuses for its data (a CHECK sluice cannot compile, a foreign key, a trigger
+ * that raises: SINK_REJECTED) fails the COPY too: the caller rolls back and calls again in
+ * careful mode, where the valid rows go in groups under savepoints and the refused ones are
+ * bisected out to db_rejected dead letters (row_bisect.c), in the same transaction. Careful
+ * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal.
+ *
  * Memory is bounded: the reader holds at most one row plus one read chunk, COPY data is sent
  * every COPY_FLUSH_BYTES, and the batch closes early when its dead letters reach
  * BATCH_REJECT_CAP_BYTES. A COPY that cannot be finished is ended explicitly with a reason.
@@ -39,6 +45,7 @@
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
+#include "row_bisect.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -51,6 +58,7 @@
 #define READ_CHUNK_BYTES ((size_t)256 * 1024)
 #define COPY_FLUSH_BYTES ((size_t)1024 * 1024)
 #define STAGING_STICKY_BATCHES 16
+#define CAREFUL_STICKY_BATCHES 16
 
 struct loader {
     struct loader_options o;
@@ -66,6 +74,12 @@ struct loader {
     bool staging;
     unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
     struct ledger_stalls stalls; /* samples of the sessions holding files we want */
+    struct row_bisect *bisect;   /* careful mode: groups of rows under savepoints */
+    struct csv_reader *reparse;  /* careful mode: a refused row's fields, read again */
+    struct batch *b;             /* the batch being run, for the refusals */
+    bool careful;
+    unsigned careful_batches; /* careful batches left before the direct path is tried again */
+    uint64_t refused;         /* rows refused by the server in this attempt */
 };
 
 /* Append s as an SQL string literal (standard_conforming_strings: only ' is doubled). */
@@ -304,6 +318,8 @@ static char *stage_upsert_sql(const struct loader *l, const char *cols)
     return b.data;
 }
 
+static void refused_row(void *ctx, const struct row_bisect_refusal *r);
+
 struct loader *loader_new(const struct loader_options *o)
 {
     struct schema_options so = {
@@ -329,6 +345,8 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->open_cols);
     l->batch_ids = idset_new();
     make_stage_sql(l);
+    l->reparse = csv_reader_new(o->max_row_bytes);
+    l->bisect = row_bisect_new(refused_row, l);
     return l;
 }
 
@@ -346,6 +364,8 @@ void loader_free(struct loader *l)
     idset_free(l->batch_ids);
     free(l->stage_create_sql);
     free(l->stage_route_sql);
+    row_bisect_free(l->bisect);
+    csv_reader_free(l->reparse);
     free(l);
 }
 
@@ -356,10 +376,22 @@ bool loader_staging(const struct loader *l)
 
 void loader_begin_batch(struct loader *l)
 {
-    /* update mode: COPY alone cannot replace a row, so every batch is staged */
-    l->staging = l->staging_batches > 0 || l->o.on_conflict == LOADER_CONFLICT_UPDATE;
+    l->careful = l->careful_batches > 0;
+    if (l->careful_batches)
+        l->careful_batches--;
+    /* careful mode meets duplicates too; update mode: COPY alone cannot replace a row, so every
+     * other batch is staged */
+    l->staging = !l->careful &&
+                 (l->staging_batches > 0 || l->o.on_conflict == LOADER_CONFLICT_UPDATE);
     if (l->staging_batches)
         l->staging_batches--;
+}
+
+void loader_use_careful(struct loader *l)
+{
+    l->careful = true;
+    l->staging = false;
+    l->careful_batches = CAREFUL_STICKY_BATCHES;
 }
 
 void loader_use_staging(struct loader *l)
@@ -464,6 +496,11 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
             buf_putc(&l->copy, '\t');
             copy_text_escape(&l->copy, row->raw, row->raw_len);
             buf_putc(&l->copy, '\n');
+        } else if (l->careful) {
+            bool keyed = schema_row_key(l->schema, &l->copy, &l->key);
+            row_bisect_add(l->bisect, l->copy.data + mark, l->copy.len - mark,
+                           keyed ? l->key.data : NULL, keyed ? l->key.len : 0, row, file_idx);
+            l->copy.len = mark;
         }
         bf->sent++;
         l->open_rows++;
@@ -473,6 +510,65 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
         metrics_batch_reject(v.code, 1);
         bf->rejected++;
     }
+}
+
+/* Careful mode: the fields of a refused row, read again from its raw text (the header of its
+ * file is still the bound one: groups are flushed before the next file is read). */
+static void reparse(struct loader *l, const struct row_bisect_refusal *r, struct csv_row *row)
+{
+    csv_reader_reset(l->reparse, r->offset, r->line);
+    csv_reader_feed(l->reparse, r->raw, r->raw_len);
+    csv_reader_finish(l->reparse);
+    if (csv_reader_next(l->reparse, row) == CSV_ROW)
+        return;
+    memset(row, 0, sizeof(*row));
+    row->line = r->line;
+    row->raw = r->raw;
+    row->raw_len = r->raw_len;
+}
+
+/* Careful mode: a row the server refused alone becomes a dead letter (db_rejected, or
+ * duplicate_key, worded as staging words it, for a key loaded already), and no longer counts as
+ * sent. */
+static void refused_row(void *ctx, const struct row_bisect_refusal *r)
+{
+    struct loader *l = ctx;
+    struct batch_file *bf = &l->b->files[r->file_idx];
+    struct verdict v = {.code = REJECT_DB_REJECTED, .column = -1};
+    if (r->duplicate && r->key) {
+        struct buf key = {.data = (char *)r->key, .len = r->key_len, .cap = r->key_len};
+        schema_duplicate_verdict(l->schema, &key, &v);
+    } else {
+        if (r->duplicate) /* a unique constraint other than the key sluice knows */
+            v.code = REJECT_DUPLICATE_KEY;
+        v.column = r->column ? table_def_column(l->o.table, r->column) : -1;
+        snprintf(v.message, sizeof(v.message), "%s", r->message);
+    }
+    struct csv_row row;
+    reparse(l, r, &row);
+    schema_encode_reject(l->schema, &row, &v, bf->lf.name, &l->rej);
+    metrics_batch_reject(v.code, 1);
+    bf->sent--;
+    bf->rejected++;
+    l->refused++;
+}
+
+/* Careful mode: load the rows held so far, with the COPY of the bound header's columns. */
+static enum sink_result careful_flush(struct loader *l, PGconn *conn)
+{
+    char *sql = xasprintf("COPY %s %s FROM STDIN", l->o.table->sql_name,
+                          schema_copy_columns(l->schema));
+    enum sink_result r = row_bisect_flush(l->bisect, conn, sql, "COPY rows");
+    free(sql);
+    return r;
+}
+
+/* Send what the rows so far make: a full group in careful mode, else COPY data past the mark. */
+static enum sink_result send_rows(struct loader *l, PGconn *conn)
+{
+    if (l->careful)
+        return row_bisect_full(l->bisect) ? careful_flush(l, conn) : SINK_OK;
+    return l->copy.len >= COPY_FLUSH_BYTES ? copy_sink_send(conn, &l->copy) : SINK_OK;
 }
 
 /* ---- COPY streams ------------------------------------------------------------------------- */
@@ -592,6 +688,8 @@ static enum sink_result copy_close(struct loader *l, PGconn *conn, struct batch 
  * share one COPY, and a file with other columns starts the next. */
 static enum sink_result copy_for_layout(struct loader *l, PGconn *conn, struct batch *b)
 {
+    if (l->careful)
+        return SINK_OK; /* careful mode opens one COPY per group */
     const char *cols = schema_copy_columns(l->schema);
     if (l->copy_open && strcmp(l->open_cols.data, cols) == 0)
         return SINK_OK;
@@ -659,11 +757,9 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
             }
             bf->end_offset = row.end_offset;
             bf->end_line = row.next_line;
-            if (l->copy.len >= COPY_FLUSH_BYTES) {
-                enum sink_result r = copy_sink_send(conn, &l->copy);
-                if (r != SINK_OK)
-                    return r;
-            }
+            enum sink_result r = send_rows(l, conn);
+            if (r != SINK_OK)
+                return r;
             if (batch_full(b, bf, l->rej.len))
                 return SINK_OK;
         }
@@ -719,6 +815,8 @@ static enum sink_result copy_rows(struct loader *l, PGconn *conn, struct batch *
         if (bf->action != BATCH_LOAD)
             continue;
         r = load_file(l, conn, b, i);
+        if (r == SINK_OK && l->careful)
+            r = careful_flush(l, conn); /* before the next file binds its header */
         if (r != SINK_OK) {
             if (l->copy_open)
                 copy_sink_abort(conn, "sluice could not read its input; the batch is redone");
@@ -749,15 +847,21 @@ static enum sink_result copy_dead_letters(struct loader *l, PGconn *conn, struct
     return copy_sink_end(conn, &l->rej, nrej, "COPY dead letters");
 }
 
-enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
+static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
 {
     buf_reset(&l->copy);
     buf_reset(&l->rej);
     idset_clear(l->batch_ids);
+    row_bisect_clear(l->bisect);
+    l->b = b;
+    l->refused = 0;
     batch_start_attempt(b);
     metrics_batch_begin();
 
     enum sink_result r = sink_exec(conn, "BEGIN", "BEGIN");
+    /* Deferred constraints are checked row by row too, not all at COMMIT. */
+    if (r == SINK_OK && l->careful)
+        r = sink_exec(conn, "SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS");
     if (r == SINK_OK)
         r = ledger_claim(conn, l->o.table->name, b->lf, b->n);
     if (r != SINK_OK)
@@ -790,4 +894,22 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
         return r;
     fault_point("after-commit");
     return SINK_OK;
+}
+
+enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
+{
+    enum sink_result r = run(l, conn, b);
+    if (r == SINK_OK && l->refused) {
+        l->careful_batches = CAREFUL_STICKY_BATCHES; /* refusals come in runs, like duplicates */
+        log_info("ingest", "careful mode: %" PRIu64 " row%s refused by the server went to the "
+                 "dead letters", l->refused, l->refused == 1 ? "" : "s");
+    }
+    if (l->careful && (r == SINK_REJECTED || r == SINK_DUPLICATE)) {
+        /* Careful mode finds refused rows among the ones it loads; this refusal came from
+         * another statement (dead letters, ledger, COMMIT), so redoing cannot route it. */
+        log_error("ingest", "a statement other than the rows' COPY was refused (see above); "
+                  "the batch is retried");
+        r = SINK_FATAL;
+    }
+    return r;
 }

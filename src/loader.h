@@ -42,11 +42,17 @@ void loader_free(struct loader *l);
 
 /* Run the whole transaction for the planned batch on conn. SINK_OK: committed. Otherwise the
  * transaction is left to roll back (an open COPY already ended); SINK_DUPLICATE means a row
- * collided with one already loaded: call again, and the batch goes through staging. A file
- * that fails on its own (a read error) poisons the batch (b->poisoned): call again, and that
- * file is quarantined while the others load. Files planned with quarantine_why are refused
+ * collided with one already loaded: call again, and the batch goes through staging;
+ * SINK_REJECTED means the server refused a row's data: call loader_use_careful(), then again.
+ * A file that fails on its own (a read error) poisons the batch (b->poisoned): call again, and
+ * that file is quarantined while the others load. Files planned with quarantine_why are refused
  * whole, unread, with a bad_file dead letter. */
 enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b);
+
+/* A row was refused by the server (SINK_REJECTED): redo in careful mode, where each group of
+ * rows goes under a savepoint and the refused ones become db_rejected dead letters; the next
+ * batches stay careful until CAREFUL_STICKY_BATCHES in a row have had no refusal. */
+void loader_use_careful(struct loader *l);
 
 /* True while batches go through the staging table (after a duplicate, for a while). */
 bool loader_staging(const struct loader *l);
