@@ -29,7 +29,10 @@
  * that raises: SINK_REJECTED) fails the COPY too: the caller rolls back and calls again in
  * careful mode, where the valid rows go in groups under savepoints and the refused ones are
  * bisected out to db_rejected dead letters (row_bisect.c), in the same transaction. Careful
- * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal.
+ * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal. There a key
+ * already loaded is refused like any other row: skip mode counts it as skipped, update mode
+ * stages the refused copies of the group and upserts them after it (collapsed as above), so the
+ * modes mean the same on both paths.
  *
  * Memory is bounded: the reader holds at most one row plus one read chunk, COPY data is sent
  * every COPY_FLUSH_BYTES, and the batch closes early when its dead letters reach
@@ -80,6 +83,8 @@ struct loader {
     bool careful;
     unsigned careful_batches; /* careful batches left before the direct path is tried again */
     uint64_t refused;         /* rows refused by the server in this attempt */
+    struct buf careful_upserts; /* careful + update mode: refused repeats, as staging COPY text */
+    uint64_t careful_pending;   /* rows in it */
 };
 
 /* Append s as an SQL string literal (standard_conforming_strings: only ' is doubled). */
@@ -344,6 +349,7 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->key);
     buf_init(&l->open_cols);
     l->batch_ids = idset_new();
+    buf_init(&l->careful_upserts);
     make_stage_sql(l);
     l->reparse = csv_reader_new(o->max_row_bytes);
     l->bisect = row_bisect_new(refused_row, l);
@@ -362,6 +368,7 @@ void loader_free(struct loader *l)
     buf_release(&l->key);
     buf_release(&l->open_cols);
     idset_free(l->batch_ids);
+    buf_release(&l->careful_upserts);
     free(l->stage_create_sql);
     free(l->stage_route_sql);
     row_bisect_free(l->bisect);
@@ -535,6 +542,22 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
     struct loader *l = ctx;
     struct batch_file *bf = &l->b->files[r->file_idx];
     struct verdict v = {.code = REJECT_DB_REJECTED, .column = -1};
+    if (r->duplicate && r->key && l->o.on_conflict == LOADER_CONFLICT_SKIP) {
+        bf->sent--; /* its key is loaded: dropped, as staging drops it */
+        bf->skipped++;
+        metrics_batch_conflicts(1, 0);
+        return;
+    }
+    if (r->duplicate && r->key && l->o.on_conflict == LOADER_CONFLICT_UPDATE) {
+        /* upserted after its group (careful_flush), in staging's COPY format */
+        buf_printf(&l->careful_upserts, "%zu\t%" PRIu64 "\t", r->file_idx, r->line);
+        buf_append(&l->careful_upserts, r->copy_line, r->copy_len - 1);
+        buf_putc(&l->careful_upserts, '\t');
+        copy_text_escape(&l->careful_upserts, r->raw, r->raw_len);
+        buf_putc(&l->careful_upserts, '\n');
+        l->careful_pending++;
+        return;
+    }
     if (r->duplicate && r->key) {
         struct buf key = {.data = (char *)r->key, .len = r->key_len, .cap = r->key_len};
         schema_duplicate_verdict(l->schema, &key, &v);
@@ -553,6 +576,32 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
     l->refused++;
 }
 
+static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct batch *b,
+                                      uint64_t sent);
+
+/* Careful + update mode: the copies the group's COPY refused because their key is loaded go
+ * through staging and its upsert, in the order read. */
+static enum sink_result careful_upsert(struct loader *l, PGconn *conn)
+{
+    uint64_t n = l->careful_pending;
+    l->careful_pending = 0;
+    enum sink_result r = sink_exec(conn, l->stage_create_sql, "create staging table");
+    if (r != SINK_OK)
+        return r;
+    const char *cols = schema_copy_columns(l->schema);
+    buf_reset(&l->open_cols);
+    buf_append(&l->open_cols, cols, strlen(cols) + 1);
+    char *sql = xasprintf("COPY sluice_stage (sluice_file_idx, sluice_line, %.*s, "
+                          "sluice_raw_line) FROM STDIN",
+                          (int)(strlen(cols) - 2), cols + 1);
+    r = copy_sink_begin(conn, sql, "COPY rows to upsert");
+    free(sql);
+    if (r == SINK_OK)
+        r = copy_sink_end(conn, &l->careful_upserts, n, "COPY rows to upsert");
+    buf_reset(&l->careful_upserts);
+    return r == SINK_OK ? stage_resolve(l, conn, l->b, n) : r;
+}
+
 /* Careful mode: load the rows held so far, with the COPY of the bound header's columns. */
 static enum sink_result careful_flush(struct loader *l, PGconn *conn)
 {
@@ -560,6 +609,8 @@ static enum sink_result careful_flush(struct loader *l, PGconn *conn)
                           schema_copy_columns(l->schema));
     enum sink_result r = row_bisect_flush(l->bisect, conn, sql, "COPY rows");
     free(sql);
+    if (r == SINK_OK && l->careful_pending)
+        r = careful_upsert(l, conn);
     return r;
 }
 
@@ -853,6 +904,8 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->rej);
     idset_clear(l->batch_ids);
     row_bisect_clear(l->bisect);
+    buf_reset(&l->careful_upserts);
+    l->careful_pending = 0;
     l->b = b;
     l->refused = 0;
     batch_start_attempt(b);

@@ -116,6 +116,31 @@ mkdir -p "$WORK/g2"
 ingest guard2 "$WORK/g2" --on-conflict update --update-if "EXCLUDED.event_time > user_activity.event_time"
 expect_eq "guard, one batch: the last copy read wins" "$RC $(table) $(ledger)" "0 e7=70.00 c.csv 1/0/1/0"
 
+# Careful mode (a row the server refuses, here by a foreign key): a key already loaded is
+# skipped or upserted there too, the last copy read winning, and the ledger still balances.
+psql_q "CREATE TABLE parent (id int PRIMARY KEY); INSERT INTO parent VALUES (1);
+        CREATE TABLE kv (k int PRIMARY KEY, v int REFERENCES parent (id), note text)" >/dev/null
+for mode in skip update; do
+    psql_q "TRUNCATE kv, ingest_files" >/dev/null
+    psql_q "DROP TABLE IF EXISTS kv_errors" >/dev/null
+    rm -rf "$WORK/fk-$mode"
+    mkdir -p "$WORK/fk-$mode/1" "$WORK/fk-$mode/2"
+    printf 'k,v,note\n1,1,a\n2,1,b\n' >"$WORK/fk-$mode/1/f1.csv"
+    printf 'k,v,note\n1,1,A\n3,99,x\n2,1,B\n2,1,BB\n4,1,d\n' >"$WORK/fk-$mode/2/f2.csv"
+    ingest "fk-$mode" "$WORK/fk-$mode/1" --table kv --on-conflict "$mode"
+    ingest "fk-$mode" "$WORK/fk-$mode/2" --table kv --on-conflict "$mode"
+    got="$RC $(psql_q "SELECT string_agg(k || '=' || note, ' ' ORDER BY k) FROM kv")"
+    got="$got | $(psql_q "SELECT string_agg(error_code || ':' || k, ' ') FROM kv_errors")"
+    got="$got | $(ledger)"
+    if [ "$mode" == skip ]; then
+        expect_eq "careful mode, skip: the first copies stay, the FK row is a dead letter" "$got" \
+            "0 1=a 2=b 4=d | db_rejected:3 | f1.csv 2/0/0/0, f2.csv 1/1/3/0"
+    else
+        expect_eq "careful mode, update: the last copies win, the FK row is a dead letter" "$got" \
+            "0 1=A 2=BB 4=d | db_rejected:3 | f1.csv 2/0/0/0, f2.csv 1/1/1/2"
+    fi
+done
+
 # Refused at start.
 mkdir -p "$WORK/none"
 ingest bad "$WORK/none" --on-conflict sometimes
