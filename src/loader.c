@@ -246,13 +246,19 @@ char *loader_upsert_sql(const struct table_def *t, const char *cols, const char 
     struct buf b;
     buf_init(&b);
     size_t inner = strlen(cols) - 2; /* without the parentheses */
-    buf_printf(&b, "INSERT INTO %s %s SELECT %.*s FROM %s ON CONFLICT (", t->sql_name, cols,
-               (int)inner, cols + 1, source);
+    struct buf keys;
+    buf_init(&keys);
     for (size_t k = 0; k < t->nkey; k++) {
-        buf_append(&b, ", ", k ? 2 : 0);
-        put_ident(&b, t->cols[t->key[k]].name);
+        buf_append(&keys, ", ", k ? 2 : 0);
+        put_ident(&keys, t->cols[t->key[k]].name);
     }
-    buf_append(&b, ") DO UPDATE SET ", 16);
+    buf_putc(&keys, '\0');
+    /* in key order: two sessions upserting the same keys take their locks in the same order,
+     * so they wait for each other instead of deadlocking */
+    buf_printf(&b, "INSERT INTO %s %s SELECT %.*s FROM %s ORDER BY %s ON CONFLICT (%s) "
+                   "DO UPDATE SET ", t->sql_name, cols, (int)inner, cols + 1, source, keys.data,
+               keys.data);
+    buf_release(&keys);
     size_t set = 0;
     for (const char *p = cols + 1; *p == '"';) {
         const char *q = p + 1;
