@@ -7,7 +7,9 @@
  * Promises: what is read here is what the server enforces; nothing is taken from a second
  * description of the table. A constraint or a column type that is not checked in C is named
  * once in the log at start, and the server stays its judge (the loader's fallback turns its
- * refusals into db_rejected dead letters). Dropped and generated columns are never loaded.
+ * refusals into db_rejected dead letters). Dropped and generated columns, and identity columns
+ * GENERATED ALWAYS, are never loaded (the server fills them; a file column of that name is
+ * ignored).
  */
 #include "table_def.h"
 
@@ -43,7 +45,7 @@ static const char columns_sql[] =
     "  SELECT a.attnum, a.atttypid AS oid, a.atttypmod AS typmod, a.attnotnull AS notnull,"
     "         ARRAY[]::oid[] AS doms, 0 AS depth"
     "  FROM pg_attribute a WHERE a.attrelid = $1::regclass AND a.attnum > 0"
-    "    AND NOT a.attisdropped AND a.attgenerated = ''"
+    "    AND NOT a.attisdropped AND a.attgenerated = '' AND a.attidentity <> 'a'"
     "  UNION ALL"
     "  SELECT d.attnum, t.typbasetype, CASE WHEN d.typmod >= 0 THEN d.typmod ELSE t.typtypmod END,"
     "         d.notnull OR t.typnotnull, d.doms || t.oid, d.depth + 1"

@@ -39,6 +39,8 @@ CREATE TABLE shop.readings (
     pct      percent,
     note     varchar(20) CHECK (note IS NOT NULL),
     created  timestamptz NOT NULL DEFAULT now(),
+    twice    integer GENERATED ALWAYS AS (n * 2) STORED,
+    serial   bigint GENERATED ALWAYS AS IDENTITY,
     PRIMARY KEY (site, seq)
 );
 SQL
@@ -129,8 +131,8 @@ expect_eq "stored values = PostgreSQL's COPY of the same text (pg - sluice)" \
     "$(psql_q "SELECT count(*) FROM (SELECT $CMP FROM mirror EXCEPT SELECT $CMP FROM shop.readings) d")" 0
 expect_eq "the tab inside a quoted field is kept" \
     "$(psql_q "SELECT label = E'tab\\tin' FROM shop.readings WHERE site = 's2'")" t
-expect_eq "defaults filled: serial id and created, flag false" \
-    "$(psql_q "SELECT count(*) FROM shop.readings WHERE id IS NOT NULL AND created IS NOT NULL AND NOT flag")" 3
+expect_eq "defaults filled: serial id and created, flag false; generated and identity columns by the server" \
+    "$(psql_q "SELECT count(*) FROM shop.readings WHERE id IS NOT NULL AND created IS NOT NULL AND NOT flag AND twice = 2 * n AND serial IS NOT NULL")" 3
 
 # another layout (defaults for the rest); a key already loaded; a header without n
 cat >"$IN/c_other.csv" <<'CSV'
