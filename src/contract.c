@@ -74,13 +74,7 @@ static int try_upsert(PGconn *conn, const struct contract *c)
     buf_putc(&cols, '(');
     for (size_t i = 0; i < t->ncols; i++) {
         buf_append(&cols, ", ", i ? 2 : 0);
-        buf_putc(&cols, '"');
-        for (const char *p = t->cols[i].name; *p; p++) {
-            if (*p == '"')
-                buf_putc(&cols, '"');
-            buf_putc(&cols, *p);
-        }
-        buf_putc(&cols, '"');
+        sql_append_ident(&cols, t->cols[i].name);
     }
     buf_append(&cols, ")", 2);
     char *source = xasprintf("(SELECT * FROM %s LIMIT 0) AS sluice_stage", t->sql_name);

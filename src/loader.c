@@ -131,7 +131,7 @@ static void make_stage_sql(struct loader *l)
                    keys.data, keys.data, skip ? "" : "DESC", skip ? "" : "DESC");
         for (size_t k = 0; k < t->nkey; k++) {
             buf_append(&b, k ? " AND " : "", k ? 5 : 0);
-            put_ident(&b, t->cols[t->key[k]].name);
+            sql_append_ident(&b, t->cols[t->key[k]].name);
             buf_append(&b, " IS NOT NULL", 12);
         }
         buf_printf(&b, "), x AS (SELECT c FROM r WHERE rn > 1");
@@ -200,7 +200,7 @@ int loader_conflict_parse(const char *name)
     return -1;
 }
 
-/* Is the quoted identifier at q (as put_ident wrote it, n bytes) the name of a key column? */
+/* Is the quoted identifier at q (as sql_append_ident wrote it, n bytes) the name of a key column? */
 static bool ident_is_key(const struct table_def *t, const char *q, size_t n)
 {
     struct buf name;
@@ -228,7 +228,7 @@ char *loader_upsert_sql(const struct table_def *t, const char *cols, const char 
     buf_init(&keys);
     for (size_t k = 0; k < t->nkey; k++) {
         buf_append(&keys, ", ", k ? 2 : 0);
-        put_ident(&keys, t->cols[t->key[k]].name);
+        sql_append_ident(&keys, t->cols[t->key[k]].name);
     }
     buf_putc(&keys, '\0');
     /* in key order: two sessions upserting the same keys take their locks in the same order,
@@ -252,15 +252,15 @@ char *loader_upsert_sql(const struct table_def *t, const char *cols, const char 
             p++;
     }
     if (set == 0) { /* the file has only the key: a repeat replaces nothing but still counts */
-        put_ident(&b, t->cols[t->key[0]].name);
+        sql_append_ident(&b, t->cols[t->key[0]].name);
         buf_append(&b, " = EXCLUDED.", 12);
-        put_ident(&b, t->cols[t->key[0]].name);
+        sql_append_ident(&b, t->cols[t->key[0]].name);
     }
     if (guard)
         buf_printf(&b, " WHERE (%s)", guard);
     buf_append(&b, " RETURNING ", 11);
     for (size_t k = 0; k < t->nkey; k++) {
-        put_ident(&b, t->cols[t->key[k]].name);
+        sql_append_ident(&b, t->cols[t->key[k]].name);
         buf_append(&b, ", ", 2);
     }
     buf_printf(&b, "xmax = 0 AS sluice_new");
@@ -283,12 +283,12 @@ static char *stage_upsert_sql(const struct loader *l, const char *cols)
         const char *name = t->cols[t->key[k]].name;
         buf_append(&join, " AND ", k ? 5 : 0);
         buf_append(&join, "s.", 2);
-        put_ident(&join, name);
+        sql_append_ident(&join, name);
         buf_append(&join, " = u.", 5);
-        put_ident(&join, name);
+        sql_append_ident(&join, name);
         buf_append(&knull, " OR ", k ? 4 : 0);
         buf_append(&knull, "s.", 2);
-        put_ident(&knull, name);
+        sql_append_ident(&knull, name);
         buf_append(&knull, " IS NULL", 8);
     }
     buf_putc(&join, '\0');
