@@ -89,6 +89,13 @@ base=$(median "${results[2]}")
     echo "**The machine was shared and loaded** ($(nproc) cores, load average at the end:"
     echo "$(cut -d' ' -f1-3 /proc/loadavg)): compare the rows within this table, not with other runs."
     echo
+    echo "Reading it: update mode sends every batch through the staging table and one upsert"
+    echo "(\"update, no repeats\" against \"reject, no repeats\" is that price when nothing conflicts);"
+    echo "reject and skip stay on the direct COPY until a key already loaded fails it, then redo the"
+    echo "batch through staging. With repeated keys, two workers loading overlapping keys can"
+    echo "deadlock on the direct COPY (the server picks one; the batch is redone), which costs"
+    echo "reject and skip; the upsert takes its keys in order and does not deadlock."
+    echo
     echo "| mode | files | rows/s (median) | runs | vs reject on the same files |"
     echo "| --- | --- | ---: | --- | ---: |"
     for k in 0 1 2 3 4 5; do
