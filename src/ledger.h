@@ -35,6 +35,7 @@ struct ledger_file {
 
     const char *new_status; /* NULL: this batch does not advance the file */
     uint64_t new_offset, new_line, loaded, rejected;
+    uint64_t skipped, updated; /* --on-conflict skip and update (rows_skipped, rows_updated) */
 };
 
 /* In one open transaction: take each file's advisory lock (held until the transaction ends),

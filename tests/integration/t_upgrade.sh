@@ -150,8 +150,14 @@ expect_eq "the ledger's key has the table" \
     "$(in_db earlier "SELECT pg_get_constraintdef(oid) FROM pg_constraint
                       WHERE conrelid = 'ingest_files'::regclass AND contype = 'p'")" \
     "PRIMARY KEY (target_table, file_name, content_hash)"
-expect_eq "the marker says schema 2" \
+expect_match "the log says the ledger gained rows_skipped" "$ERR" \
+    "INFO  db: ledger ingest_files: added column rows_skipped, 0 for the rows already there"
+expect_eq "the ledger's kept rows count nothing skipped or updated" \
+    "$(in_db earlier "SELECT string_agg(file_name || ' ' || rows_skipped || ' ' || rows_updated, ','
+                      ORDER BY file_name) FROM ingest_files")" \
+    "a.csv 0 0,b.csv 0 0"
+expect_eq "the marker says schema 3" \
     "$(in_db earlier "SELECT obj_description('ingest_files'::regclass, 'pg_class')")" \
-    "sluice schema 2"
+    "sluice schema 3"
 
 finish
