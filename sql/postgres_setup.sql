@@ -217,6 +217,8 @@ CREATE TABLE IF NOT EXISTS ingest_files (
     committed_line    BIGINT      NOT NULL DEFAULT 1,
     rows_loaded       BIGINT      NOT NULL DEFAULT 0,
     rows_rejected     BIGINT      NOT NULL DEFAULT 0,
+    rows_skipped      BIGINT      NOT NULL DEFAULT 0,
+    rows_updated      BIGINT      NOT NULL DEFAULT 0,
     discovered_at     TIMESTAMPTZ NOT NULL DEFAULT now(),
     committed_at      TIMESTAMPTZ,
     archived_at       TIMESTAMPTZ,
@@ -273,6 +275,22 @@ $$;
 CREATE INDEX IF NOT EXISTS idx_ingest_files_to_archive
     ON ingest_files (target_table, file_name, content_hash)
     WHERE archived_at IS NULL AND status = 'done';
+
+-- From schema 2: the counts of --on-conflict skip and update. A row of an older ledger loaded
+-- in reject mode, so it skipped and updated nothing: zero is its true count.
+DO $$
+DECLARE
+    col text;
+BEGIN
+    FOREACH col IN ARRAY ARRAY['rows_skipped', 'rows_updated'] LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ingest_files'::regclass
+                       AND attname = col AND NOT attisdropped) THEN
+            EXECUTE format('ALTER TABLE ingest_files ADD COLUMN %I BIGINT NOT NULL DEFAULT 0', col);
+            RAISE NOTICE 'ledger ingest_files: added column %, 0 for the rows already there', col;
+        END IF;
+    END LOOP;
+END
+$$;
 
 -- sluice checks this marker at start and skips this part when the ledger is already current.
 COMMENT ON TABLE ingest_files IS 'sluice schema 3';

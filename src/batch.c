@@ -72,6 +72,7 @@ void batch_start_attempt(struct batch *b)
         struct batch_file *bf = &b->files[i];
         b->lf[i] = &bf->lf; /* files may have moved when the array grew */
         bf->sent = bf->rejected = bf->duplicates = 0;
+        bf->skipped = bf->dropped = bf->updated = 0;
         bf->at_eof = false;
         bf->header_at = 0;
         bf->lf.header_line = NULL;
@@ -107,8 +108,10 @@ void batch_to_ledger(struct batch *b)
                                                         : "loading";
         lf->new_offset = bf->end_offset;
         lf->new_line = bf->end_line;
-        lf->loaded = bf->sent - bf->duplicates;
+        lf->loaded = bf->sent - bf->duplicates - bf->dropped - bf->updated;
         lf->rejected = bf->rejected + bf->duplicates;
+        lf->skipped = bf->skipped + bf->dropped;
+        lf->updated = bf->updated;
     }
 }
 
@@ -133,7 +136,8 @@ void batch_counts(const struct batch *b, uint64_t *loaded, uint64_t *rejected)
 {
     *loaded = *rejected = 0;
     for (size_t i = 0; i < b->n; i++) {
-        *loaded += b->files[i].sent - b->files[i].duplicates;
+        const struct batch_file *bf = &b->files[i];
+        *loaded += bf->sent - bf->duplicates - bf->dropped - bf->updated;
         *rejected += b->files[i].rejected + b->files[i].duplicates;
     }
 }

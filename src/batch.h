@@ -35,6 +35,9 @@ struct batch_file {
     uint64_t sent;                 /* valid rows sent to COPY */
     uint64_t rejected;             /* dead letters written */
     uint64_t duplicates;           /* valid rows that turned out to be duplicates (staging) */
+    uint64_t skipped;              /* --on-conflict skip: repeats dropped before COPY (not sent) */
+    uint64_t dropped;              /* sent, then not written: skipped, collapsed or declined */
+    uint64_t updated;              /* sent, and replaced a stored row (--on-conflict update) */
     bool at_eof;
     size_t header_at; /* the loader: 1 + where this attempt put the header line, or 0 */
     char *quarantine_why; /* heap: the file is refused whole, with this reason, else NULL */
@@ -86,7 +89,8 @@ enum batch_fate {
 };
 enum batch_fate batch_fate(const struct batch_file *bf);
 
-/* Rows loaded and rejected (duplicates counted as rejected) by the batch. */
+/* Rows loaded (inserted) and rejected (duplicates counted as rejected) by the batch; rows skipped
+ * or updated (--on-conflict) are in neither. */
 void batch_counts(const struct batch *b, uint64_t *loaded, uint64_t *rejected);
 
 void batch_close_files(struct batch *b);

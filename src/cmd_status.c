@@ -168,10 +168,11 @@ static int read_database(PGconn *conn, const struct config *c, struct status *st
         "count(*) FILTER (WHERE status = 'done' AND archived_at IS NULL), "
         "extract(epoch FROM min(file_mtime) FILTER (WHERE status = 'loading')), "
         "extract(epoch FROM max(committed_at)), "
-        "coalesce(sum(rows_loaded + rows_rejected) FILTER (WHERE committed_at > now() - "
-        "interval '1 minute'), 0), "
-        "coalesce(sum(rows_loaded + rows_rejected) FILTER (WHERE committed_at > now() - "
-        "interval '1 hour'), 0) FROM ingest_files WHERE target_table = $1",
+        "coalesce(sum(rows_loaded + rows_rejected + rows_skipped + rows_updated) FILTER "
+        "(WHERE committed_at > now() - interval '1 minute'), 0), "
+        "coalesce(sum(rows_loaded + rows_rejected + rows_skipped + rows_updated) FILTER "
+        "(WHERE committed_at > now() - interval '1 hour'), 0) "
+        "FROM ingest_files WHERE target_table = $1",
         st->table);
     if (!res)
         return -1;

@@ -106,6 +106,10 @@ static const struct option_spec options[] = {
      0, 0, 0, "header names that differ from the table's column names"},
     {"strict-columns", NULL, NULL, NULL, OPT_BOOL, F(strict_columns),
      CONTRACT, 0, 0, 0, "a header column the table lacks is a bad_header (default: ignored)"},
+    {"on-conflict", "MODE", "ON_CONFLICT", "reject", OPT_STR, F(on_conflict), CONTRACT, 0, 0, 0,
+     "a row whose key is already loaded: reject (dead letter), skip or update"},
+    {"update-if", "SQL", "UPDATE_IF", NULL, OPT_STR, F(update_if), CONTRACT, 0, 0, 0,
+     "update mode: replace only where this holds (EXCLUDED.col is the new row)"},
     {"time-zone", "ZONE", "TIME_ZONE", "UTC", OPT_STR, F(time_zone), CONTRACT, 0, 0, 0,
      "zone of times written without an offset: UTC or +HH:MM"},
     {"max-row-bytes", "N", "MAX_ROW_BYTES", "1048576", OPT_LONG, F(max_row_bytes),
@@ -365,6 +369,16 @@ static int derive_settings(struct config *cfg, enum config_cmd cmd, const char *
     if (cfg->table && !*cfg->table) {
         fprintf(stderr, "sluice %s: --table must not be empty\nTry 'sluice %s --help'\n", cmd_name,
                 cmd_name);
+        return 2;
+    }
+    if (cfg->on_conflict && strcmp(cfg->on_conflict, "reject") != 0 &&
+        strcmp(cfg->on_conflict, "skip") != 0 && strcmp(cfg->on_conflict, "update") != 0) {
+        fprintf(stderr, "sluice %s: --on-conflict '%s': use reject, skip or update\n", cmd_name,
+                cfg->on_conflict);
+        return 2;
+    }
+    if (cfg->update_if && (!cfg->on_conflict || strcmp(cfg->on_conflict, "update") != 0)) {
+        fprintf(stderr, "sluice %s: --update-if needs --on-conflict update\n", cmd_name);
         return 2;
     }
     if (cfg->table && !cfg->dlq_table)

@@ -42,6 +42,8 @@ struct config {
     char *dlq_table;   /* --dlq-table: NULL = TABLE_errors */
     char *column_map;  /* --column-map csv=col,... */
     bool strict_columns;
+    char *on_conflict; /* --on-conflict: reject, skip or update */
+    char *update_if;   /* --update-if: the guard of update mode, one SQL expression; NULL = none */
     char *time_zone;   /* --time-zone: UTC or a fixed offset */
     long max_row_bytes;
     long max_file_bytes; /* 0 = unlimited */

@@ -2,7 +2,10 @@
  * contract.c - loads an ingester's contract at start: the target table's definition (its
  * types, NOT NULL, key and compiled CHECK constraints, table_def.c), plus the rules of sluice's
  * own options. --event-types, when given, becomes one more CHECK of the same form as the
- * table's, compiled by the same code, so there is one mechanism for every rule.
+ * table's, compiled by the same code, so there is one mechanism for every rule. --on-conflict
+ * skip and update need the table's key; update mode's statement, with its --update-if guard, is
+ * tried once with EXPLAIN (planned, never run), so a guard that does not parse, names a column
+ * the table lacks, or a missing UPDATE privilege stops the start rather than every batch.
  *
  * Promises: a contract that loads describes the table as the server has it at start; any
  * problem is one ERROR line and -1, before a file is touched.
@@ -61,6 +64,51 @@ char *contract_event_types_check(const struct table_column *col, const char *lis
     return b.data;
 }
 
+/* Plan the upsert of update mode over every column of the table, with the guard. 0, or -1
+ * after logging what the server said. */
+static int try_upsert(PGconn *conn, const struct contract *c)
+{
+    const struct table_def *t = &c->table;
+    struct buf cols;
+    buf_init(&cols);
+    buf_putc(&cols, '(');
+    for (size_t i = 0; i < t->ncols; i++) {
+        buf_append(&cols, ", ", i ? 2 : 0);
+        sql_append_ident(&cols, t->cols[i].name);
+    }
+    buf_append(&cols, ")", 2);
+    char *source = xasprintf("(SELECT * FROM %s LIMIT 0) AS sluice_stage", t->sql_name);
+    char *upsert = loader_upsert_sql(t, cols.data, source, c->update_if);
+    char *sql = xasprintf("EXPLAIN %s", upsert);
+    /* the extended protocol takes one statement only: a guard cannot end the upsert early */
+    PGresult *res = PQexecParams(conn, sql, 0, NULL, NULL, NULL, NULL, 0);
+    int rc = 0;
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        bool denied = state && strcmp(state, "42501") == 0;
+        if (!msg)
+            msg = PQerrorMessage(conn);
+        if (!state)
+            state = "?";
+        if (c->update_if && !denied)
+            log_error("ingest", "--update-if '%s' does not work in the upsert of %s: %s "
+                                "(SQLSTATE %s)", c->update_if, t->name, msg, state);
+        else
+            log_error("ingest", "--on-conflict update cannot upsert into %s: %s (SQLSTATE %s)%s",
+                      t->name, msg, state,
+                      denied ? " hint=update mode needs SELECT, INSERT and UPDATE on the table"
+                             : "");
+        rc = -1;
+    }
+    PQclear(res);
+    free(sql);
+    free(upsert);
+    free(source);
+    buf_release(&cols);
+    return rc;
+}
+
 int contract_load(struct contract *c, PGconn *conn, const struct config *cfg)
 {
     memset(c, 0, sizeof(*c));
@@ -96,6 +144,20 @@ int contract_load(struct contract *c, PGconn *conn, const struct config *cfg)
                   cfg->dlq_table);
         return -1;
     }
+    int mode = loader_conflict_parse(cfg->on_conflict ? cfg->on_conflict : "reject");
+    if (mode < 0) {
+        log_error("ingest", "--on-conflict '%s': use reject, skip or update", cfg->on_conflict);
+        return -1;
+    }
+    c->on_conflict = (enum loader_conflict)mode;
+    c->update_if = c->on_conflict == LOADER_CONFLICT_UPDATE ? cfg->update_if : NULL;
+    if (c->on_conflict != LOADER_CONFLICT_REJECT && c->table.nkey == 0) {
+        log_error("ingest", "--on-conflict %s needs a key, and %s has no primary key or unique "
+                            "constraint", cfg->on_conflict, c->table.name);
+        return -1;
+    }
+    if (c->on_conflict == LOADER_CONFLICT_UPDATE && try_upsert(conn, c) < 0)
+        return -1;
     size_t checked = 0;
     for (size_t i = 0; i < c->table.nchecks; i++)
         checked += c->table.checks[i].compiled != NULL;

@@ -7,6 +7,7 @@
 #define SLUICE_CONTRACT_H
 
 #include "config.h"
+#include "loader.h"
 #include "pgtype.h"
 #include "table_def.h"
 
@@ -16,9 +17,13 @@ struct contract {
     struct table_def table;
     char *dlq_sql_name; /* quoted for SQL */
     struct pgtype_env env;
+    enum loader_conflict on_conflict; /* --on-conflict */
+    const char *update_if;            /* --update-if (the config's string), or NULL */
 };
 
-/* 0, or -1 after logging one ERROR line (no such table, a bad --time-zone or --event-types). */
+/* 0, or -1 after logging one ERROR line (no such table, a bad --time-zone or --event-types,
+ * --on-conflict skip or update on a table without a key, an --update-if guard the server does
+ * not accept in the upsert). */
 int contract_load(struct contract *c, PGconn *conn, const struct config *cfg);
 void contract_release(struct contract *c);
 

@@ -411,6 +411,8 @@ static int worker_init(struct worker *w)
         .table = &o->contract->table,
         .dlq_sql_name = o->contract->dlq_sql_name,
         .env = o->contract->env,
+        .on_conflict = o->contract->on_conflict,
+        .update_if = o->contract->update_if,
         .column_map = o->column_map,
         .strict_columns = o->strict_columns,
         .max_row_bytes = o->max_row_bytes,

@@ -158,9 +158,9 @@ out:
 enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_file **files,
                                 size_t n)
 {
-    struct buf names, hashes, status, offs, lines, loaded, rejected, old, headers;
-    struct buf *all[] = {&names,  &hashes,   &status, &offs,    &lines,
-                         &loaded, &rejected, &old,    &headers};
+    struct buf names, hashes, status, offs, lines, loaded, rejected, old, skipped, updated, headers;
+    struct buf *all[] = {&names, &hashes, &status,  &offs,    &lines,   &loaded,
+                         &rejected, &old, &skipped, &updated, &headers};
     enum { NCOLS = sizeof(all) / sizeof(all[0]) };
     for (size_t i = 0; i < NCOLS; i++)
         buf_init(all[i]);
@@ -178,6 +178,8 @@ enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_f
         pgarray_add_u64(&loaded, f->loaded);
         pgarray_add_u64(&rejected, f->rejected);
         pgarray_add_u64(&old, f->offset);
+        pgarray_add_u64(&skipped, f->skipped);
+        pgarray_add_u64(&updated, f->updated);
         pgarray_add(&headers, f->header_line ? f->header_line : "");
     }
     enum sink_result r = SINK_OK;
@@ -191,11 +193,13 @@ enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_f
             conn,
             "UPDATE ingest_files f SET status = t.st, committed_offset = t.off, "
             "committed_line = t.line, rows_loaded = f.rows_loaded + t.ld, "
-            "rows_rejected = f.rows_rejected + t.rj, committed_at = clock_timestamp(), "
+            "rows_rejected = f.rows_rejected + t.rj, rows_skipped = f.rows_skipped + t.sk, "
+            "rows_updated = f.rows_updated + t.up, committed_at = clock_timestamp(), "
             "header_line = coalesce(f.header_line, nullif(t.hdr, '')) "
             "FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], "
-            "$6::bigint[], $7::bigint[], $8::bigint[], $9::text[]) "
-            "AS t(n, h, st, off, line, ld, rj, old, hdr) WHERE f.target_table = $10 AND f.file_name = t.n AND f.content_hash = t.h "
+            "$6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[], $10::bigint[], $11::text[]) "
+            "AS t(n, h, st, off, line, ld, rj, old, sk, up, hdr) "
+            "WHERE f.target_table = $12 AND f.file_name = t.n AND f.content_hash = t.h "
             "AND f.committed_offset = t.old AND f.status = 'loading'",
             NCOLS + 1, p, PGRES_COMMAND_OK, "update ledger", &res);
         if (r == SINK_OK && strtoull(PQcmdTuples(res), NULL, 10) != moving) {

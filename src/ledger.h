@@ -35,7 +35,8 @@ struct ledger_file {
 
     const char *new_status; /* NULL: this batch does not advance the file */
     uint64_t new_offset, new_line, loaded, rejected;
-    const char *header_line; /* line 1 as text, read by this batch (recorded once), or NULL */
+    uint64_t skipped, updated; /* --on-conflict skip and update (rows_skipped, rows_updated) */
+    const char *header_line;   /* line 1 as text, read by this batch (recorded once), or NULL */
 };
 
 /* In one open transaction: take each file's advisory lock (held until the transaction ends),

@@ -17,11 +17,22 @@
  * where duplicates are routed to the dead letters in SQL; the next batches stay on that path
  * (duplicates come in runs) until one has none.
  *
+ * --on-conflict changes only what becomes of those rows. skip: a repeat within the batch is
+ * dropped in C, and the staging query drops the rows already loaded instead of dead-lettering
+ * them; both are counted as rows_skipped. update: every batch goes through staging, where the
+ * earlier copies of a key repeated in the batch are dropped (rows_skipped: the last one read
+ * wins) and the rest are upserted; a row that replaced a stored one is counted as rows_updated,
+ * one the --update-if guard declined as rows_skipped. So for every file, in every mode,
+ * rows_loaded + rows_rejected + rows_skipped + rows_updated = the data rows read.
+ *
  * A row the server refuses for its data (a CHECK sluice cannot compile, a foreign key, a trigger
  * that raises: SINK_REJECTED) fails the COPY too: the caller rolls back and calls again in
  * careful mode, where the valid rows go in groups under savepoints and the refused ones are
  * bisected out to db_rejected dead letters (row_bisect.c), in the same transaction. Careful
- * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal.
+ * batches stay careful until CAREFUL_STICKY_BATCHES in a row have met no refusal. There a key
+ * already loaded is refused like any other row: skip mode counts it as skipped, update mode
+ * stages the refused copies of the group and upserts them after it (collapsed as above), so the
+ * modes mean the same on both paths.
  *
  * Memory is bounded: the reader holds at most one row plus one read chunk, COPY data is sent
  * every COPY_FLUSH_BYTES, and the batch closes early when its dead letters reach
@@ -74,6 +85,8 @@ struct loader {
     bool careful;
     unsigned careful_batches; /* careful batches left before the direct path is tried again */
     uint64_t refused;         /* rows refused by the server in this attempt */
+    struct buf careful_upserts; /* careful + update mode: refused repeats, as staging COPY text */
+    uint64_t careful_pending;   /* rows in it */
 };
 
 /* The staging statements, from the table's definition: a temporary table shaped like the target
@@ -108,6 +121,33 @@ static void make_stage_sql(struct loader *l)
     }
     buf_putc(&keys, '\0');
     buf_putc(&match, '\0');
+    if (l->o.on_conflict != LOADER_CONFLICT_REJECT) {
+        /* skip: the repeats and the keys already loaded go; update: the earlier copies of a
+         * repeated key go (the upsert replaces the stored rows). A key with a NULL never
+         * repeats. */
+        bool skip = l->o.on_conflict == LOADER_CONFLICT_SKIP;
+        buf_printf(&b,
+                   "WITH r AS (SELECT ctid AS c, %s, row_number() OVER (PARTITION BY %s ORDER BY "
+                   "sluice_file_idx %s, sluice_line %s) AS rn FROM sluice_stage WHERE ",
+                   keys.data, keys.data, skip ? "" : "DESC", skip ? "" : "DESC");
+        for (size_t k = 0; k < t->nkey; k++) {
+            buf_append(&b, k ? " AND " : "", k ? 5 : 0);
+            sql_append_ident(&b, t->cols[t->key[k]].name);
+            buf_append(&b, " IS NOT NULL", 12);
+        }
+        buf_printf(&b, "), x AS (SELECT c FROM r WHERE rn > 1");
+        if (skip)
+            buf_printf(&b, " OR EXISTS (SELECT 1 FROM %s u WHERE %s)", t->sql_name, match.data);
+        buf_printf(&b, "), d AS (DELETE FROM sluice_stage s USING x WHERE s.ctid = x.c RETURNING "
+                       "s.sluice_file_idx) SELECT sluice_file_idx, count(*) FROM d GROUP BY "
+                       "sluice_file_idx");
+        buf_putc(&b, '\0');
+        l->stage_route_sql = b.data;
+        buf_release(&keys);
+        buf_release(&match);
+        buf_release(&text);
+        return;
+    }
     buf_printf(&b,
                "WITH r AS (SELECT ctid AS c, %s, row_number() OVER (PARTITION BY %s ORDER BY "
                "sluice_file_idx, sluice_line) AS rn FROM sluice_stage), "
@@ -152,6 +192,122 @@ static void make_stage_sql(struct loader *l)
     buf_release(&text);
 }
 
+int loader_conflict_parse(const char *name)
+{
+    static const char *const names[] = {"reject", "skip", "update"};
+    for (int i = 0; i < 3; i++)
+        if (name && strcmp(name, names[i]) == 0)
+            return i;
+    return -1;
+}
+
+/* Is the quoted identifier at q (as sql_append_ident wrote it, n bytes) the name of a key column? */
+static bool ident_is_key(const struct table_def *t, const char *q, size_t n)
+{
+    struct buf name;
+    buf_init(&name);
+    for (size_t i = 1; i + 1 < n; i++) {
+        buf_putc(&name, q[i]);
+        if (q[i] == '"')
+            i++; /* a doubled quote stands for one */
+    }
+    buf_putc(&name, '\0');
+    bool key = false;
+    for (size_t k = 0; k < t->nkey && !key; k++)
+        key = strcmp(t->cols[t->key[k]].name, name.data) == 0;
+    buf_release(&name);
+    return key;
+}
+
+char *loader_upsert_sql(const struct table_def *t, const char *cols, const char *source,
+                        const char *guard)
+{
+    struct buf b;
+    buf_init(&b);
+    size_t inner = strlen(cols) - 2; /* without the parentheses */
+    struct buf keys;
+    buf_init(&keys);
+    for (size_t k = 0; k < t->nkey; k++) {
+        buf_append(&keys, ", ", k ? 2 : 0);
+        sql_append_ident(&keys, t->cols[t->key[k]].name);
+    }
+    buf_putc(&keys, '\0');
+    /* in key order: two sessions upserting the same keys take their locks in the same order,
+     * so they wait for each other instead of deadlocking */
+    buf_printf(&b, "INSERT INTO %s %s SELECT %.*s FROM %s ORDER BY %s ON CONFLICT (%s) "
+                   "DO UPDATE SET ", t->sql_name, cols, (int)inner, cols + 1, source, keys.data,
+               keys.data);
+    buf_release(&keys);
+    size_t set = 0;
+    for (const char *p = cols + 1; *p == '"';) {
+        const char *q = p + 1;
+        while (*q && !(q[0] == '"' && q[1] != '"'))
+            q += q[0] == '"' ? 2 : 1;
+        size_t n = (size_t)(q + 1 - p);
+        if (!ident_is_key(t, p, n)) {
+            buf_printf(&b, "%s%.*s = EXCLUDED.%.*s", set ? ", " : "", (int)n, p, (int)n, p);
+            set++;
+        }
+        p = q + 1;
+        while (*p == ',' || *p == ' ')
+            p++;
+    }
+    if (set == 0) { /* the file has only the key: a repeat replaces nothing but still counts */
+        sql_append_ident(&b, t->cols[t->key[0]].name);
+        buf_append(&b, " = EXCLUDED.", 12);
+        sql_append_ident(&b, t->cols[t->key[0]].name);
+    }
+    if (guard)
+        buf_printf(&b, " WHERE (%s)", guard);
+    buf_append(&b, " RETURNING ", 11);
+    for (size_t k = 0; k < t->nkey; k++) {
+        sql_append_ident(&b, t->cols[t->key[k]].name);
+        buf_append(&b, ", ", 2);
+    }
+    buf_printf(&b, "xmax = 0 AS sluice_new");
+    buf_putc(&b, '\0');
+    return b.data;
+}
+
+/* Update mode: upsert the staged rows and count, per file, the rows inserted, the rows that
+ * replaced a stored one and the rows the guard declined (a row with a NULL in its key cannot
+ * meet a stored one: it is inserted). Heap string. */
+static char *stage_upsert_sql(const struct loader *l, const char *cols)
+{
+    const struct table_def *t = l->o.table;
+    char *upsert = loader_upsert_sql(t, cols, "sluice_stage", l->o.update_if);
+    struct buf b, join, knull;
+    buf_init(&b);
+    buf_init(&join);
+    buf_init(&knull);
+    for (size_t k = 0; k < t->nkey; k++) {
+        const char *name = t->cols[t->key[k]].name;
+        buf_append(&join, " AND ", k ? 5 : 0);
+        buf_append(&join, "s.", 2);
+        sql_append_ident(&join, name);
+        buf_append(&join, " = u.", 5);
+        sql_append_ident(&join, name);
+        buf_append(&knull, " OR ", k ? 4 : 0);
+        buf_append(&knull, "s.", 2);
+        sql_append_ident(&knull, name);
+        buf_append(&knull, " IS NULL", 8);
+    }
+    buf_putc(&join, '\0');
+    buf_putc(&knull, '\0');
+    buf_printf(&b,
+               "WITH u AS (%s) SELECT s.sluice_file_idx, "
+               "count(*) FILTER (WHERE u.sluice_new OR %s), "
+               "count(*) FILTER (WHERE NOT u.sluice_new), "
+               "count(*) FILTER (WHERE u.sluice_new IS NULL AND NOT (%s)) "
+               "FROM sluice_stage s LEFT JOIN u ON %s GROUP BY s.sluice_file_idx",
+               upsert, knull.data, knull.data, join.data);
+    buf_putc(&b, '\0');
+    free(upsert);
+    buf_release(&join);
+    buf_release(&knull);
+    return b.data;
+}
+
 static void refused_row(void *ctx, const struct row_bisect_refusal *r);
 
 struct loader *loader_new(const struct loader_options *o)
@@ -179,6 +335,7 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->headers);
     buf_init(&l->open_cols);
     l->batch_ids = idset_new();
+    buf_init(&l->careful_upserts);
     make_stage_sql(l);
     l->reparse = csv_reader_new(o->max_row_bytes);
     l->bisect = row_bisect_new(refused_row, l);
@@ -198,6 +355,7 @@ void loader_free(struct loader *l)
     buf_release(&l->headers);
     buf_release(&l->open_cols);
     idset_free(l->batch_ids);
+    buf_release(&l->careful_upserts);
     free(l->stage_create_sql);
     free(l->stage_route_sql);
     row_bisect_free(l->bisect);
@@ -215,7 +373,10 @@ void loader_begin_batch(struct loader *l)
     l->careful = l->careful_batches > 0;
     if (l->careful_batches)
         l->careful_batches--;
-    l->staging = !l->careful && l->staging_batches > 0; /* careful mode meets duplicates too */
+    /* careful mode meets duplicates too; update mode: COPY alone cannot replace a row, so every
+     * other batch is staged */
+    l->staging = !l->careful &&
+                 (l->staging_batches > 0 || l->o.on_conflict == LOADER_CONFLICT_UPDATE);
     if (l->staging_batches)
         l->staging_batches--;
 }
@@ -292,10 +453,12 @@ static int read_header(struct loader *l, struct batch_file *bf, struct csv_row *
 }
 
 /* Is the key of the row just accepted new in this batch? If not, fill v: the later copy is a
- * duplicate_key dead letter, and the first one stays. */
+ * duplicate_key dead letter (or, in skip mode, dropped), and the first one stays. In update
+ * mode every copy goes on: the staging query keeps the last. */
 static bool first_in_batch(struct loader *l, struct verdict *v)
 {
-    if (!schema_row_key(l->schema, &l->copy, &l->key))
+    if (l->o.on_conflict == LOADER_CONFLICT_UPDATE ||
+        !schema_row_key(l->schema, &l->copy, &l->key))
         return true; /* no key, or a NULL in it: nothing to repeat */
     if (idset_insert(l->batch_ids, l->key.data, l->key.len))
         return true;
@@ -312,8 +475,15 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
     if (l->staging)
         buf_printf(&l->copy, "%zu\t%" PRIu64 "\t", file_idx, row->line);
     bool valid = schema_validate_row(l->schema, row, &l->copy, &v);
-    if (valid && !first_in_batch(l, &v))
+    if (valid && !first_in_batch(l, &v)) {
+        if (l->o.on_conflict == LOADER_CONFLICT_SKIP) { /* a retry's copy: dropped, counted */
+            l->copy.len = mark;
+            bf->skipped++;
+            metrics_batch_conflicts(1, 0);
+            return;
+        }
         valid = false;
+    }
     if (valid) {
         if (l->staging) {
             l->copy.len--; /* the newline: the raw line follows */
@@ -359,6 +529,22 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
     struct loader *l = ctx;
     struct batch_file *bf = &l->b->files[r->file_idx];
     struct verdict v = {.code = REJECT_DB_REJECTED, .column = -1};
+    if (r->duplicate && r->key && l->o.on_conflict == LOADER_CONFLICT_SKIP) {
+        bf->sent--; /* its key is loaded: dropped, as staging drops it */
+        bf->skipped++;
+        metrics_batch_conflicts(1, 0);
+        return;
+    }
+    if (r->duplicate && r->key && l->o.on_conflict == LOADER_CONFLICT_UPDATE) {
+        /* upserted after its group (careful_flush), in staging's COPY format */
+        buf_printf(&l->careful_upserts, "%zu\t%" PRIu64 "\t", r->file_idx, r->line);
+        buf_append(&l->careful_upserts, r->copy_line, r->copy_len - 1);
+        buf_putc(&l->careful_upserts, '\t');
+        copy_text_escape(&l->careful_upserts, r->raw, r->raw_len);
+        buf_putc(&l->careful_upserts, '\n');
+        l->careful_pending++;
+        return;
+    }
     if (r->duplicate && r->key) {
         struct buf key = {.data = (char *)r->key, .len = r->key_len, .cap = r->key_len};
         schema_duplicate_verdict(l->schema, &key, &v);
@@ -377,6 +563,32 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
     l->refused++;
 }
 
+static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct batch *b,
+                                      uint64_t sent);
+
+/* Careful + update mode: the copies the group's COPY refused because their key is loaded go
+ * through staging and its upsert, in the order read. */
+static enum sink_result careful_upsert(struct loader *l, PGconn *conn)
+{
+    uint64_t n = l->careful_pending;
+    l->careful_pending = 0;
+    enum sink_result r = sink_exec(conn, l->stage_create_sql, "create staging table");
+    if (r != SINK_OK)
+        return r;
+    const char *cols = schema_copy_columns(l->schema);
+    buf_reset(&l->open_cols);
+    buf_append(&l->open_cols, cols, strlen(cols) + 1);
+    char *sql = xasprintf("COPY sluice_stage (sluice_file_idx, sluice_line, %.*s, "
+                          "sluice_raw_line) FROM STDIN",
+                          (int)(strlen(cols) - 2), cols + 1);
+    r = copy_sink_begin(conn, sql, "COPY rows to upsert");
+    free(sql);
+    if (r == SINK_OK)
+        r = copy_sink_end(conn, &l->careful_upserts, n, "COPY rows to upsert");
+    buf_reset(&l->careful_upserts);
+    return r == SINK_OK ? stage_resolve(l, conn, l->b, n) : r;
+}
+
 /* Careful mode: load the rows held so far, with the COPY of the bound header's columns. */
 static enum sink_result careful_flush(struct loader *l, PGconn *conn)
 {
@@ -384,6 +596,8 @@ static enum sink_result careful_flush(struct loader *l, PGconn *conn)
                           schema_copy_columns(l->schema));
     enum sink_result r = row_bisect_flush(l->bisect, conn, sql, "COPY rows");
     free(sql);
+    if (r == SINK_OK && l->careful_pending)
+        r = careful_upsert(l, conn);
     return r;
 }
 
@@ -397,21 +611,56 @@ static enum sink_result send_rows(struct loader *l, PGconn *conn)
 
 /* ---- COPY streams ------------------------------------------------------------------------- */
 
-/* Staging mode: route duplicates to the dead letters, insert the rest, count per file, and empty
- * the staging table for the next layout. */
+/* Update mode: upsert what is staged, counting per file. SINK_OK with *written set to the rows
+ * inserted, updated or declined. */
+static enum sink_result stage_upsert(struct loader *l, PGconn *conn, struct batch *b,
+                                     uint64_t *written)
+{
+    PGresult *res = NULL;
+    char *sql = stage_upsert_sql(l, l->open_cols.data);
+    enum sink_result r =
+        sink_query(conn, sql, 0, NULL, PGRES_TUPLES_OK, "upsert staged rows", &res);
+    free(sql);
+    if (r != SINK_OK)
+        return r;
+    uint64_t updated = 0, declined = 0;
+    *written = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        uint64_t ins = strtoull(PQgetvalue(res, i, 1), NULL, 10);
+        uint64_t upd = strtoull(PQgetvalue(res, i, 2), NULL, 10);
+        uint64_t dec = strtoull(PQgetvalue(res, i, 3), NULL, 10);
+        if (idx < b->n) {
+            b->files[idx].updated += upd;
+            b->files[idx].dropped += dec;
+        }
+        updated += upd;
+        declined += dec;
+        *written += ins + upd + dec;
+    }
+    PQclear(res);
+    metrics_batch_conflicts(declined, updated);
+    return SINK_OK;
+}
+
+/* Staging mode: route duplicates to the dead letters (skip mode: drop them; update mode: drop
+ * the earlier copies of a repeated key), insert (update mode: upsert) the rest, count per file,
+ * and empty the staging table for the next layout. */
 static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct batch *b,
                                       uint64_t sent)
 {
     PGresult *res = NULL;
     enum sink_result r;
     uint64_t dups = 0;
+    bool reject = l->o.on_conflict == LOADER_CONFLICT_REJECT;
     if (l->stage_route_sql) {
         struct buf names;
         buf_init(&names);
         for (size_t i = 0; i < b->n; i++)
             pgarray_add(&names, b->files[i].lf.name);
         const char *p[] = {pgarray_end(&names)};
-        r = sink_query(conn, l->stage_route_sql, 1, p, PGRES_TUPLES_OK, "route duplicates", &res);
+        r = sink_query(conn, l->stage_route_sql, reject ? 1 : 0, p, PGRES_TUPLES_OK,
+                       reject ? "route duplicates" : "drop repeated keys", &res);
         buf_release(&names);
         if (r != SINK_OK)
             return r;
@@ -420,12 +669,29 @@ static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct bat
         for (int i = 0; i < PQntuples(res); i++) {
             size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
             uint64_t n = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-            if (idx < b->n)
-                b->files[idx].duplicates += n;
+            if (idx < b->n) {
+                if (reject)
+                    b->files[idx].duplicates += n;
+                else
+                    b->files[idx].dropped += n;
+            }
             dups += n;
         }
         PQclear(res);
         res = NULL;
+        if (!reject)
+            metrics_batch_conflicts(dups, 0);
+    }
+    if (l->o.on_conflict == LOADER_CONFLICT_UPDATE) {
+        uint64_t written;
+        if ((r = stage_upsert(l, conn, b, &written)) != SINK_OK)
+            return r;
+        if (written + dups != sent) {
+            log_error("ingest", "staging: %" PRIu64 " upserted + %" PRIu64 " collapsed != %" PRIu64
+                                " sent", written, dups, sent);
+            return SINK_FATAL;
+        }
+        return sink_exec(conn, "TRUNCATE sluice_stage", "empty the staging table");
     }
     const char *cols = l->open_cols.data;
     char *sql = xasprintf("INSERT INTO %s %s SELECT %.*s FROM sluice_stage", l->o.table->sql_name,
@@ -636,6 +902,8 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->headers);
     idset_clear(l->batch_ids);
     row_bisect_clear(l->bisect);
+    buf_reset(&l->careful_upserts);
+    l->careful_pending = 0;
     l->b = b;
     l->refused = 0;
     batch_start_attempt(b);

@@ -12,6 +12,16 @@
 #include <libpq-fe.h>
 #include <stdint.h>
 
+/* What becomes of a row whose key is already loaded, or repeated in its batch (--on-conflict). */
+enum loader_conflict {
+    LOADER_CONFLICT_REJECT, /* a duplicate_key dead letter; the first one loaded stays */
+    LOADER_CONFLICT_SKIP,   /* dropped and counted (rows_skipped); the first one loaded stays */
+    LOADER_CONFLICT_UPDATE, /* replaces the stored row (rows_updated); the last one read wins */
+};
+
+/* "reject", "skip" or "update"; -1 for anything else. */
+int loader_conflict_parse(const char *name);
+
 struct loader_options {
     const struct table_def *table; /* the target's contract; outlives the loader */
     const char *dlq_sql_name;      /* the dead-letter table, quoted for SQL */
@@ -20,6 +30,8 @@ struct loader_options {
     bool strict_columns;
     size_t max_row_bytes;
     double lock_timeout;
+    enum loader_conflict on_conflict; /* skip and update need a table with a key */
+    const char *update_if;            /* update mode's guard, an SQL expression, or NULL */
 };
 
 struct loader;
@@ -48,5 +60,13 @@ bool loader_staging(const struct loader *l);
 void loader_begin_batch(struct loader *l);
 /* A duplicate was found: redo through staging, and keep doing so for the next batches. */
 void loader_use_staging(struct loader *l);
+
+/* The upsert of update mode (heap string): insert the columns `cols` ("(a, b)", the key among
+ * them) of every row of the FROM item `source` into table t, and where the key is there already
+ * replace the stored row's other columns, only where `guard` holds when one is given. It returns
+ * the key and whether the row was new (sluice_new). The caller counts with it; the start checks
+ * EXPLAIN it to try a guard. */
+char *loader_upsert_sql(const struct table_def *t, const char *cols, const char *source,
+                        const char *guard);
 
 #endif

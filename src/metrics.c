@@ -61,6 +61,7 @@ struct watchdog_slot {
 static struct {
     double start_unix;
     _Atomic uint64_t rows_read, rows_loaded, bytes_read, batches, reconnects, retries;
+    _Atomic uint64_t rows_skipped, rows_updated;
     _Atomic uint64_t rejected[REJECT_CODE_COUNT];
     _Atomic uint64_t files[METRICS_FILE_STATUS_COUNT];
     struct pending pending[METRICS_MAX_PENDING_SLOTS];
@@ -79,6 +80,7 @@ static struct {
 
 /* This thread's dead letters in the batch being built, and its watchdog slot. */
 static _Thread_local uint64_t batch_rejected[REJECT_CODE_COUNT];
+static _Thread_local uint64_t batch_skipped, batch_updated;
 static _Thread_local int watchdog_index = -1;
 
 static const char *const file_status_names[METRICS_FILE_STATUS_COUNT] = {"done", "quarantined",
@@ -104,6 +106,13 @@ static void histogram_observe(struct histogram *h, double v)
 void metrics_batch_begin(void)
 {
     memset(batch_rejected, 0, sizeof(batch_rejected));
+    batch_skipped = batch_updated = 0;
+}
+
+void metrics_batch_conflicts(uint64_t skipped, uint64_t updated)
+{
+    batch_skipped += skipped;
+    batch_updated += updated;
 }
 
 void metrics_batch_reject(enum reject_code code, uint64_t n)
@@ -118,6 +127,9 @@ void metrics_batch_commit(uint64_t rows_loaded, uint64_t rows_read, uint64_t byt
     for (int c = 0; c < REJECT_CODE_COUNT; c++)
         if (batch_rejected[c])
             atomic_fetch_add_explicit(&m.rejected[c], batch_rejected[c], RELAXED);
+    atomic_fetch_add_explicit(&m.rows_skipped, batch_skipped, RELAXED);
+    atomic_fetch_add_explicit(&m.rows_updated, batch_updated, RELAXED);
+    rows_read += batch_skipped + batch_updated;
     metrics_batch_begin();
     atomic_fetch_add_explicit(&m.rows_loaded, rows_loaded, RELAXED);
     atomic_fetch_add_explicit(&m.rows_read, rows_read, RELAXED);
@@ -342,6 +354,12 @@ void metrics_render(struct buf *out)
             atomic_load_explicit(&m.rows_read, RELAXED));
     counter(out, "sluice_rows_loaded_total", "Rows committed to user_activity.",
             atomic_load_explicit(&m.rows_loaded, RELAXED));
+    counter(out, "sluice_rows_skipped_total",
+            "Rows dropped by --on-conflict skip or update (repeats, and rows the guard declined).",
+            atomic_load_explicit(&m.rows_skipped, RELAXED));
+    counter(out, "sluice_rows_updated_total",
+            "Rows that replaced a stored row (--on-conflict update).",
+            atomic_load_explicit(&m.rows_updated, RELAXED));
     head(out, "sluice_rows_rejected_total", "counter",
          "Rows committed to user_activity_errors, by error code.");
     for (int c = REJECT_NONE + 1; c < REJECT_CODE_COUNT; c++)

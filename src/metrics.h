@@ -35,6 +35,9 @@ void metrics_init(void);
  * so a batch that is rolled back and redone is never counted twice. */
 void metrics_batch_begin(void); /* forget the tally of a previous attempt */
 void metrics_batch_reject(enum reject_code code, uint64_t n); /* n dead letters in this batch */
+/* --on-conflict: rows skipped and rows that replaced a stored one, in this batch; they count as
+ * read at the commit, beside the loaded and rejected ones. */
+void metrics_batch_conflicts(uint64_t skipped, uint64_t updated);
 /* The batch committed: rows loaded, data rows read and input bytes consumed by it, its duration.
  * Adds the tallied dead letters and stamps the last commit time. */
 void metrics_batch_commit(uint64_t rows_loaded, uint64_t rows_read, uint64_t bytes_read,

@@ -31,7 +31,8 @@ printf 'event_id,event_time,event_type,product_id,price,user_id,session_id\n<img
 
 drained() { metric_is 'sluice_files_total{status="done"}' 26; }
 check "drained: 26 files done" wait_for 60 drained
-recent_has_xss() { curl -sf "${URL}api/status" | grep -q 'onerror=alert(1)'; }
+# (the body is read whole first: grep -q closing the pipe early would fail it under pipefail)
+recent_has_xss() { local b; b=$(curl -sf "${URL}api/status") && [[ $b == *'onerror=alert(1)'* ]]; }
 check "the sampler has read the newest dead letters" wait_for 15 recent_has_xss
 history_len() { curl -sf "${URL}api/status" | grep -o '"t":\[[^]]*\]' | tr ',' '\n' | wc -l; }
 has_history() { (($(history_len) >= 5)); }
@@ -83,7 +84,10 @@ fi
 # --- the database down: the page says so, and keeps the figures -----------------------------------
 pg_stop >/dev/null
 check "db_up 0" wait_for 15 metric_is sluice_db_up 0
-down_reported() { curl -sf "${URL}api/status" | grep -q '"recent":{"db":"database unreachable'; }
+down_reported() {
+    local b
+    b=$(curl -sf "${URL}api/status") && [[ $b == *'"recent":{"db":"database unreachable'* ]]
+}
 check "the sampler reports the database down" wait_for 10 down_reported
 browse "$WORK/dom2.html" --dump-dom
 expect_match "the page shows the database down" "$(shown db "$WORK/dom2.html")" "database down"

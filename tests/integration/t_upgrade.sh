@@ -154,6 +154,12 @@ expect_match "the log says the ledger gained header_line" "$ERR" \
     "INFO  db: ledger ingest_files: added column header_line (NULL for the 2 files loaded before)"
 expect_eq "the rows kept have no header line" \
     "$(in_db earlier "SELECT count(*) FILTER (WHERE header_line IS NULL) FROM ingest_files")" 2
+expect_match "the log says the ledger gained rows_skipped" "$ERR" \
+    "INFO  db: ledger ingest_files: added column rows_skipped, 0 for the rows already there"
+expect_eq "the ledger's kept rows count nothing skipped or updated" \
+    "$(in_db earlier "SELECT string_agg(file_name || ' ' || rows_skipped || ' ' || rows_updated, ','
+                      ORDER BY file_name) FROM ingest_files")" \
+    "a.csv 0 0,b.csv 0 0"
 expect_eq "the marker says schema 3" \
     "$(in_db earlier "SELECT obj_description('ingest_files'::regclass, 'pg_class')")" \
     "sluice schema 3"
