@@ -8,6 +8,7 @@
 
 #include "contract.h"
 #include "db.h"
+#include "loader.h"
 #include "log.h"
 #include "mem.h"
 #include "replay.h"
@@ -26,8 +27,10 @@ const char cmd_replay_help[] =
     "error_code, error_column and error_message, replay_count + 1 and last_replayed_at. Correct a\n"
     "raw_line by SQL first to replay the corrected text. Dead letters of files refused whole\n"
     "(bad_header, bad_file), row_too_long ones and those of files loaded before the ledger kept\n"
-    "headers are refused. --dry-run says what would move and what would stay, and changes\n"
-    "nothing. Exit 0 when done, 1 on a database failure, 2 on a bad option.";
+    "headers are refused. A key already loaded follows --on-conflict (reject: it stays a\n"
+    "duplicate_key; skip: it leaves the dead letters; update: it replaces the stored row).\n"
+    "--dry-run says what would move and what would stay, and changes nothing. Exit 0 when done, 1 "
+    "on a database failure, 2 on a bad option.";
 
 static int bad_option(const char *option, const char *value, const char *why)
 {
@@ -94,7 +97,8 @@ static void put_counts(struct buf *b, const uint64_t *counts, uint64_t other)
         buf_putc(b, ')');
 }
 
-static void print_summary(const struct config *cfg, const struct replay_counts *c)
+static void print_summary(const struct config *cfg, const struct contract *contract,
+                          const struct replay_counts *c)
 {
     uint64_t refused = 0;
     for (int i = 0; i < REPLAY_REFUSED_COUNT; i++) {
@@ -108,6 +112,11 @@ static void print_summary(const struct config *cfg, const struct replay_counts *
     buf_printf(&b, "%s %" PRIu64, cfg->dry_run ? "dry run, nothing changed: would move" : "moved",
                c->moved);
     put_counts(&b, c->moved_from, c->moved_other);
+    if (contract->on_conflict == LOADER_CONFLICT_UPDATE)
+        buf_printf(&b, ", %s %" PRIu64, cfg->dry_run ? "replacing stored rows" : "updated",
+                   c->updated);
+    if (contract->on_conflict != LOADER_CONFLICT_REJECT)
+        buf_printf(&b, ", %s %" PRIu64, cfg->dry_run ? "would skip" : "skipped", c->skipped);
     buf_printf(&b, ", %s %" PRIu64, cfg->dry_run ? "would still fail" : "still failing",
                c->failing);
     put_counts(&b, c->failing_as, 0);
@@ -147,7 +156,7 @@ int cmd_replay(struct cmd_context *ctx)
     struct replay_counts counts;
     rc = replay_run(ctx->conn, &o, &counts, &signals_stop) == 0 ? 0 : 1;
     if (rc == 0)
-        print_summary(cfg, &counts);
+        print_summary(cfg, &contract, &counts);
     contract_release(&contract);
     return rc;
 }

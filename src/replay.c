@@ -32,6 +32,7 @@
 #include "db.h"
 #include "fault.h"
 #include "idset.h"
+#include "loader.h"
 #include "log.h"
 #include "mem.h"
 #include "table_name.h"
@@ -43,7 +44,9 @@
 
 #define STAGE "sluice_replay_stage"
 
-enum row_fate { ROW_REFUSED, ROW_FAILING, ROW_MOVING };
+/* ROW_SKIPPED: leaves the dead letters without going in (--on-conflict skip, or update's
+ * earlier copy of a key, or a copy the --update-if guard declined). */
+enum row_fate { ROW_REFUSED, ROW_FAILING, ROW_MOVING, ROW_SKIPPED };
 
 struct replay_row {
     char error_id[24];
@@ -51,6 +54,7 @@ struct replay_row {
     int old_code; /* enum reject_code, or -1 for a name this sluice does not know */
     enum row_fate fate;
     enum replay_refusal refusal; /* ROW_REFUSED: why */
+    bool updated;                /* ROW_MOVING in update mode: it replaced a stored row */
     size_t layout;
     struct verdict v;
     bool has_key;
@@ -78,7 +82,7 @@ struct replay {
     size_t nrows, cap;
     struct layout *layouts;
     size_t nlayouts;
-    char *stage_sql, *dup_sql;
+    char *stage_sql, *dup_sql, *superseded_sql, *upsert_join;
 };
 
 static const char *const refusal_text[REPLAY_REFUSED_COUNT] = {
@@ -151,6 +155,40 @@ static void make_sql(struct replay *r)
     buf_printf(&b, " RETURNING s.sluice_error_id");
     buf_putc(&b, '\0');
     r->dup_sql = b.data;
+    if (r->o->contract->on_conflict != LOADER_CONFLICT_UPDATE)
+        return;
+    /* update mode: the last copy of a key in the batch wins; the row that replaced a stored
+     * one, and the one that went in new (or with a NULL in its key), told apart per row */
+    struct buf e, j;
+    buf_init(&e);
+    buf_init(&j);
+    buf_printf(&e, "DELETE FROM " STAGE " s USING " STAGE " s2 WHERE ");
+    for (size_t k = 0; k < t->nkey; k++) {
+        const char *name = t->cols[t->key[k]].name;
+        buf_printf(&e, "s2.");
+        sql_append_ident(&e, name);
+        buf_printf(&e, " = s.");
+        sql_append_ident(&e, name);
+        buf_printf(&e, " AND ");
+        buf_printf(&j, "%s", k ? " OR " : "CASE WHEN u.sluice_new OR ");
+        buf_printf(&j, "s.");
+        sql_append_ident(&j, name);
+        buf_printf(&j, " IS NULL");
+    }
+    buf_printf(&e, "s2.sluice_error_id > s.sluice_error_id RETURNING s.sluice_error_id");
+    buf_putc(&e, '\0');
+    r->superseded_sql = e.data;
+    buf_printf(&j, " THEN 'i' WHEN NOT u.sluice_new THEN 'u' ELSE 'd' END FROM " STAGE
+                   " s LEFT JOIN u ON ");
+    for (size_t k = 0; k < t->nkey; k++) {
+        const char *name = t->cols[t->key[k]].name;
+        buf_printf(&j, "%ss.", k ? " AND " : "");
+        sql_append_ident(&j, name);
+        buf_printf(&j, " = u.");
+        sql_append_ident(&j, name);
+    }
+    buf_putc(&j, '\0');
+    r->upsert_join = j.data;
 }
 
 /* ---- judging one dead letter ------------------------------------------------------------- */
@@ -222,6 +260,22 @@ static void bind_header(struct replay *r, const char *text)
     r->bound_layout = r->nlayouts++;
 }
 
+/* A key already loaded, or met earlier in the batch: a duplicate_key dead letter again, or with
+ * --on-conflict skip, dropped. */
+static void conflict(struct replay *r, struct replay_row *row)
+{
+    if (r->o->contract->on_conflict == LOADER_CONFLICT_SKIP) {
+        row->fate = ROW_SKIPPED;
+        return;
+    }
+    struct buf key;
+    buf_init(&key);
+    buf_append(&key, r->keys.data + row->key_at, row->key_len);
+    schema_duplicate_verdict(r->schema, &key, &row->v);
+    buf_release(&key);
+    row->fate = ROW_FAILING;
+}
+
 /* Judge one dead letter: its fate, and for a row that passes, its COPY line in its layout. */
 static void judge(struct replay *r, struct replay_row *row, const char *raw, uint64_t line,
                   const char *header)
@@ -257,11 +311,12 @@ static void judge(struct replay *r, struct replay_row *row, const char *raw, uin
         row->key_at = r->keys.len;
         row->key_len = r->key.len;
         buf_append(&r->keys, r->key.data, r->key.len);
-        if (!idset_insert(r->ids, r->key.data, r->key.len)) {
-            /* an earlier dead letter of this batch has the key: it goes first */
+        /* an earlier dead letter of this batch has the key: it goes first (update mode: the
+         * last one wins, in SQL) */
+        if (r->o->contract->on_conflict != LOADER_CONFLICT_UPDATE &&
+            !idset_insert(r->ids, r->key.data, r->key.len)) {
             l->lines.len = mark;
-            schema_duplicate_verdict(r->schema, &r->key, &row->v);
-            row->fate = ROW_FAILING;
+            conflict(r, row);
             return;
         }
     }
@@ -272,19 +327,11 @@ static void judge(struct replay *r, struct replay_row *row, const char *raw, uin
 
 /* ---- the batch's statements -------------------------------------------------------------- */
 
-static void duplicate(struct replay *r, struct replay_row *row)
-{
-    struct buf key;
-    buf_init(&key);
-    buf_append(&key, r->keys.data + row->key_at, row->key_len);
-    schema_duplicate_verdict(r->schema, &key, &row->v);
-    buf_release(&key);
-    row->fate = ROW_FAILING;
-}
-
 /* The rows of layout li one by one, each under a savepoint: what the server refuses stays. */
-static int insert_each(struct replay *r, PGconn *conn, size_t li, const char *insert_one)
+static int insert_each(struct replay *r, PGconn *conn, size_t li, const char *insert_one,
+                       ExecStatusType want)
 {
+    bool upsert = want == PGRES_TUPLES_OK;
     for (size_t i = 0; i < r->nrows; i++) {
         struct replay_row *row = &r->rows[i];
         if (row->fate != ROW_MOVING || row->layout != li)
@@ -295,7 +342,11 @@ static int insert_each(struct replay *r, PGconn *conn, size_t li, const char *in
         const char *p[] = {row->error_id};
         PGresult *res = PQexecParams(conn, insert_one, 1, NULL, p, NULL, NULL, 0);
         const char *state = db_sqlstate(res);
-        if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+        if (PQresultStatus(res) == want) {
+            if (upsert && PQntuples(res) == 0)
+                row->fate = ROW_SKIPPED; /* the guard declined it */
+            else if (upsert)
+                row->updated = PQgetvalue(res, 0, PQnfields(res) - 1)[0] == 'f';
             PQclear(res);
             if (run(conn, "RELEASE SAVEPOINT sluice_replay_row", 0, NULL, PGRES_COMMAND_OK,
                     "release savepoint", NULL) < 0)
@@ -303,12 +354,12 @@ static int insert_each(struct replay *r, PGconn *conn, size_t li, const char *in
             continue;
         }
         if (!row_refused(state)) {
-            db_check(conn, res, PGRES_COMMAND_OK, "insert a replayed row");
+            db_check(conn, res, want, "insert a replayed row");
             PQclear(res);
             return -1;
         }
         if (strcmp(state, "23505") == 0) {
-            duplicate(r, row);
+            conflict(r, row);
         } else {
             const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
             const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
@@ -327,6 +378,61 @@ static int insert_each(struct replay *r, PGconn *conn, size_t li, const char *in
     return 0;
 }
 
+/* Insert the staged rows of layout li (update mode: upsert them, each row's outcome read back);
+ * when the server refuses a row, again one by one. */
+static int insert_layout(struct replay *r, PGconn *conn, size_t li)
+{
+    const struct table_def *t = &r->o->contract->table;
+    const char *cols = r->layouts[li].cols;
+    int inner = (int)(strlen(cols) - 2); /* without the parentheses */
+    char *all, *one;
+    ExecStatusType want = PGRES_COMMAND_OK;
+    if (r->o->contract->on_conflict == LOADER_CONFLICT_UPDATE) {
+        const char *guard = r->o->contract->update_if;
+        char *upsert = loader_upsert_sql(t, cols, STAGE, guard);
+        all = xasprintf("WITH u AS (%s) SELECT s.sluice_error_id, %s", upsert, r->upsert_join);
+        free(upsert);
+        one = loader_upsert_sql(
+            t, cols, "(SELECT * FROM " STAGE " WHERE sluice_error_id = $1::bigint) s", guard);
+        want = PGRES_TUPLES_OK;
+    } else {
+        all = xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE, t->sql_name, cols, inner,
+                        cols + 1);
+        one = xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE
+                        " WHERE sluice_error_id = $1::bigint",
+                        t->sql_name, cols, inner, cols + 1);
+    }
+    int rc = run(conn, "SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK, "savepoint", NULL);
+    PGresult *res = rc < 0 ? NULL : PQexec(conn, all);
+    if (rc == 0 && PQresultStatus(res) == want) {
+        for (int i = 0; want == PGRES_TUPLES_OK && i < PQntuples(res); i++) {
+            struct replay_row *row = row_of(r, PQgetvalue(res, i, 0));
+            char outcome = PQgetvalue(res, i, 1)[0];
+            if (row && outcome == 'd')
+                row->fate = ROW_SKIPPED; /* the guard declined it */
+            else if (row)
+                row->updated = outcome == 'u';
+        }
+        rc = run(conn, "RELEASE SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK,
+                 "release savepoint", NULL);
+    } else if (rc == 0 && row_refused(db_sqlstate(res))) {
+        log_info("replay",
+                 "the server refused a row of the batch (%s): the batch's rows go in one by one",
+                 db_sqlstate(res));
+        rc = run(conn, "ROLLBACK TO SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK,
+                 "rollback to savepoint", NULL);
+        if (rc == 0)
+            rc = insert_each(r, conn, li, one, want);
+    } else if (rc == 0) {
+        db_check(conn, res, want, "insert replayed rows");
+        rc = -1;
+    }
+    PQclear(res);
+    free(all);
+    free(one);
+    return rc;
+}
+
 /* Stage layout li's rows, route keys already loaded back to the dead letters, insert the rest. */
 static int move_layout(struct replay *r, PGconn *conn, size_t li)
 {
@@ -340,47 +446,37 @@ static int move_layout(struct replay *r, PGconn *conn, size_t li)
         s = copy_sink_end(conn, &l->lines, l->n, "COPY replayed rows");
     if (s != SINK_OK)
         return -1;
-    if (r->dup_sql) {
+    bool update = r->o->contract->on_conflict == LOADER_CONFLICT_UPDATE;
+    /* update: earlier copies of a key give way; otherwise: keys already loaded (a dry run in
+     * update mode counts those as the rows that would replace a stored one) */
+    const char *route = update ? r->superseded_sql : r->dup_sql;
+    if (route) {
+        PGresult *res;
+        if (run(conn, route, 0, NULL, PGRES_TUPLES_OK, "find keys already loaded", &res) < 0)
+            return -1;
+        for (int i = 0; i < PQntuples(res); i++) {
+            struct replay_row *row = row_of(r, PQgetvalue(res, i, 0));
+            if (row && update)
+                row->fate = ROW_SKIPPED;
+            else if (row)
+                conflict(r, row);
+        }
+        PQclear(res);
+    }
+    if (update && r->o->dry_run && r->dup_sql) {
         PGresult *res;
         if (run(conn, r->dup_sql, 0, NULL, PGRES_TUPLES_OK, "find keys already loaded", &res) < 0)
             return -1;
         for (int i = 0; i < PQntuples(res); i++) {
             struct replay_row *row = row_of(r, PQgetvalue(res, i, 0));
             if (row)
-                duplicate(r, row);
+                row->updated = true;
         }
         PQclear(res);
     }
     int rc = 0;
-    if (!r->o->dry_run) {
-        const char *t = r->o->contract->table.sql_name;
-        char *all =
-            xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE, t, cols, inner, cols + 1);
-        char *one = xasprintf("INSERT INTO %s %s SELECT %.*s FROM " STAGE
-                              " WHERE sluice_error_id = $1::bigint",
-                              t, cols, inner, cols + 1);
-        rc = run(conn, "SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK, "savepoint", NULL);
-        PGresult *res = rc < 0 ? NULL : PQexec(conn, all);
-        if (rc == 0 && PQresultStatus(res) == PGRES_COMMAND_OK) {
-            rc = run(conn, "RELEASE SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK,
-                     "release savepoint", NULL);
-        } else if (rc == 0 && row_refused(db_sqlstate(res))) {
-            log_info("replay",
-                     "the server refused a row of the batch (%s): the batch's rows "
-                     "go in one by one",
-                     db_sqlstate(res));
-            rc = run(conn, "ROLLBACK TO SAVEPOINT sluice_replay", 0, NULL, PGRES_COMMAND_OK,
-                     "rollback to savepoint", NULL);
-            if (rc == 0)
-                rc = insert_each(r, conn, li, one);
-        } else if (rc == 0) {
-            db_check(conn, res, PGRES_COMMAND_OK, "insert replayed rows");
-            rc = -1;
-        }
-        PQclear(res);
-        free(all);
-        free(one);
-    }
+    if (!r->o->dry_run)
+        rc = insert_layout(r, conn, li);
     if (rc == 0)
         rc = run(conn, "TRUNCATE " STAGE, 0, NULL, PGRES_COMMAND_OK, "empty the staging table",
                  NULL);
@@ -399,7 +495,7 @@ static int settle(struct replay *r, PGconn *conn, uint64_t moving)
     uint64_t failing = 0;
     for (size_t i = 0; i < r->nrows; i++) {
         struct replay_row *row = &r->rows[i];
-        if (row->fate == ROW_MOVING) {
+        if (row->fate == ROW_MOVING || row->fate == ROW_SKIPPED) {
             pgarray_add(&ids, row->error_id);
             continue;
         }
@@ -428,7 +524,7 @@ static int settle(struct replay *r, PGconn *conn, uint64_t moving)
         const char *p[] = {pgarray_end(&ids)};
         rc = run(conn, sql, 1, p, PGRES_COMMAND_OK, "delete the moved dead letters", &res);
         if (rc == 0 && strtoull(PQcmdTuples(res), NULL, 10) != moving) {
-            log_error("replay", "deleted %s dead letters, not the %" PRIu64 " moved",
+            log_error("replay", "deleted %s dead letters, not the %" PRIu64 " that leave",
                       PQcmdTuples(res), moving);
             rc = -1;
         }
@@ -543,8 +639,12 @@ static void count(const struct replay *r, struct replay_counts *c)
             c->failing++;
             c->failing_as[row->v.code]++;
             break;
+        case ROW_SKIPPED:
+            c->skipped++;
+            break;
         case ROW_MOVING:
             c->moved++;
+            c->updated += row->updated;
             if (row->old_code >= 0)
                 c->moved_from[row->old_code]++;
             else
@@ -566,9 +666,11 @@ static int one_batch(struct replay *r, PGconn *conn, char *after, size_t *got,
     for (size_t li = 0; li < r->nlayouts; li++)
         if (r->layouts[li].n && move_layout(r, conn, li) < 0)
             return -1;
-    uint64_t moving = 0;
-    for (size_t i = 0; i < r->nrows; i++)
+    uint64_t moving = 0, leaving = 0;
+    for (size_t i = 0; i < r->nrows; i++) {
         moving += r->rows[i].fate == ROW_MOVING;
+        leaving += r->rows[i].fate == ROW_MOVING || r->rows[i].fate == ROW_SKIPPED;
+    }
     if (r->o->dry_run) {
         if (run(conn, "ROLLBACK", 0, NULL, PGRES_COMMAND_OK, "ROLLBACK", NULL) < 0)
             return -1;
@@ -576,7 +678,7 @@ static int one_batch(struct replay *r, PGconn *conn, char *after, size_t *got,
         return 0;
     }
     fault_point("replay-after-insert");
-    if (settle(r, conn, moving) < 0)
+    if (settle(r, conn, leaving) < 0)
         return -1;
     fault_point("replay-before-commit");
     if (run(conn, "COMMIT", 0, NULL, PGRES_COMMAND_OK, "COMMIT", NULL) < 0)
@@ -646,5 +748,7 @@ int replay_run(PGconn *conn, const struct replay_options *o, struct replay_count
     free(r.rows);
     free(r.stage_sql);
     free(r.dup_sql);
+    free(r.superseded_sql);
+    free(r.upsert_join);
     return rc;
 }

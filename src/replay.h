@@ -43,7 +43,9 @@ struct replay_counts {
     uint64_t moved;                         /* into the table (dry run: would be) */
     uint64_t moved_from[REJECT_CODE_COUNT]; /* ... by the code they had */
     uint64_t moved_other;                   /* ... with a code this sluice does not know */
-    uint64_t failing;                       /* still dead letters, re-checked */
+    uint64_t updated;                       /* ... replacing a stored row (update mode) */
+    uint64_t skipped; /* left the dead letters without going in (--on-conflict skip, update) */
+    uint64_t failing; /* still dead letters, re-checked */
     uint64_t failing_as[REJECT_CODE_COUNT]; /* ... by their new code */
     uint64_t refused[REPLAY_REFUSED_COUNT];
     uint64_t batches;

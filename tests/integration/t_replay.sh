@@ -10,7 +10,9 @@
 #  - a quarantined file's dead letter and a file loaded before headers were kept are refused
 #    with the message; bad options exit 2;
 #  - a table of our own: a widened CHECK, a header in another column order, and a trigger that
-#    refuses one row (it stays, db_rejected with the server's message).
+#    refuses one row (it stays, db_rejected with the server's message);
+#  - duplicates follow --on-conflict: skip drops them from the dead letters, update replaces the
+#    stored row (the last copy in the batch wins, the --update-if guard may decline).
 source "$(dirname "$0")/lib.sh"
 pg_start
 
@@ -226,5 +228,49 @@ expect_eq "own table: what stays, and why" \
     "$(psql_q "SELECT string_agg(line_number || ':' || error_code || ':' || error_message || ':'
                || replay_count, ',' ORDER BY source_file, line_number) FROM readings_errors")" \
     "4:db_rejected:P0001: fifty is not allowed here:1,5:rule_violation:n: '0' violates readings_n_check (((n >= 1) AND (n <= 100))):1,5:duplicate_key:key (site, seq) = (a, 1) is already loaded:1"
+
+# --- duplicates follow --on-conflict --------------------------------------------------------
+ING_R=("$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$IN2" --checkpoint-dir "$WORK/ck"
+    --error-dir "$WORK/err" --once --log-level warn --table readings)
+before=$(psql_q "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM readings_errors t")
+capture "${REPLAY[@]}" --table readings --on-conflict skip --code duplicate_key --dry-run
+expect_eq "skip, dry run: the duplicate would leave the dead letters" "$OUT" \
+    "dry run, nothing changed: would move 0, would skip 1, would still fail 0, refused 0"
+expect_eq "skip, dry run: nothing changed" \
+    "$(psql_q "SELECT md5(string_agg(t::text, '|' ORDER BY t::text)) FROM readings_errors t")" \
+    "$before"
+printf 'site,seq,n\na,2,9\nb,1,31\nb,2,8\nb,2,9\n' >"$IN2/r3.csv"
+capture "${ING_R[@]}"
+expect_eq "r3.csv: every row a duplicate_key (reject mode)" \
+    "$(psql_q "SELECT count(*) FROM readings_errors WHERE source_file = 'r3.csv'
+               AND error_code = 'duplicate_key'")" 4
+capture "${REPLAY[@]}" --table readings --on-conflict update --update-if 'EXCLUDED.n > readings.n' \
+    --code duplicate_key
+expect_eq "update: replaced where the guard holds, the batch's last copy wins" "$RC|$OUT" \
+    "0|moved 3 (duplicate_key 3), updated 3, skipped 2, still failing 0, refused 0"
+expect_eq "update: the stored rows" \
+    "$(psql_q "SELECT string_agg(site || seq || ':' || n || ':' || note, ',' ORDER BY site, seq)
+               FROM readings")" "a1:60:ok,a2:20:big,a4:40:none,b1:31:none,b2:9:none"
+expect_eq "update: no duplicate_key left" \
+    "$(psql_q "SELECT count(*) FROM readings_errors WHERE error_code = 'duplicate_key'")" 0
+printf 'site,seq,n\nb,1,50\nb,2,77\n' >"$IN2/r5.csv"
+capture "${ING_R[@]}"
+capture "${REPLAY[@]}" --table readings --on-conflict update --update-if 'EXCLUDED.n > readings.n' \
+    --file r5.csv
+expect_eq "update: a row the server refuses stays, the others go in one by one" "$RC|$OUT" \
+    "0|moved 1 (duplicate_key 1), updated 1, skipped 0, still failing 1 (db_rejected 1), refused 0"
+expect_eq "update: what the refused one left, and what the other replaced" "$(
+    psql_q "SELECT error_code || ':' || error_message FROM readings_errors
+            WHERE source_file = 'r5.csv'")|$(psql_q "SELECT n FROM readings WHERE site = 'b'
+            ORDER BY seq")" "db_rejected:P0001: fifty is not allowed here|31
+77"
+printf 'site,seq,n\na,1,70\n' >"$IN2/r4.csv"
+capture "${ING_R[@]}"
+capture "${REPLAY[@]}" --table readings --on-conflict skip
+# r4's copy of a1, and r5's refused copy of b1 (its key is loaded: skipped before the trigger runs)
+expect_eq "skip: the duplicates leave the dead letters, the stored rows stay" "$OUT|$(
+    psql_q "SELECT n FROM readings WHERE site = 'a' AND seq = 1")|$(
+    psql_q "SELECT count(*) FROM readings_errors WHERE source_file = 'r4.csv'")" \
+    "moved 0, skipped 2, still failing 2 (rule_violation 1, db_rejected 1), refused 0|60|0"
 
 finish
