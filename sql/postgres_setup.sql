@@ -258,20 +258,6 @@ BEGIN
         nrows, seed;
 END
 $$;
--- From schema 2: each file's header line (line 1 as read, bytes that are not UTF-8 written \xNN),
--- recorded with the file's first batch, so `sluice replay` can read a dead letter's raw_line
--- under the header it came with. Files loaded before have none (NULL): their dead letters are
--- not replayed.
-DO $$
-BEGIN
-    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ingest_files'::regclass
-                   AND attname = 'header_line' AND NOT attisdropped) THEN
-        ALTER TABLE ingest_files ADD COLUMN header_line TEXT;
-        RAISE NOTICE 'ledger ingest_files: added column header_line (NULL for the % files loaded before)',
-            (SELECT count(*) FROM ingest_files);
-    END IF;
-END
-$$;
 CREATE INDEX IF NOT EXISTS idx_ingest_files_to_archive
     ON ingest_files (target_table, file_name, content_hash)
     WHERE archived_at IS NULL AND status = 'done';
@@ -292,5 +278,20 @@ BEGIN
 END
 $$;
 
+-- From schema 3: each file's header line (line 1 as read, bytes that are not UTF-8 written \xNN),
+-- recorded with the file's first batch, so `sluice replay` can read a dead letter's raw_line
+-- under the header it came with. Files loaded before have none (NULL): their dead letters are
+-- not replayed.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'ingest_files'::regclass
+                   AND attname = 'header_line' AND NOT attisdropped) THEN
+        ALTER TABLE ingest_files ADD COLUMN header_line TEXT;
+        RAISE NOTICE 'ledger ingest_files: added column header_line (NULL for the % files loaded before)',
+            (SELECT count(*) FROM ingest_files);
+    END IF;
+END
+$$;
+
 -- sluice checks this marker at start and skips this part when the ledger is already current.
-COMMENT ON TABLE ingest_files IS 'sluice schema 3';
+COMMENT ON TABLE ingest_files IS 'sluice schema 4';

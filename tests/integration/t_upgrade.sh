@@ -160,8 +160,20 @@ expect_eq "the ledger's kept rows count nothing skipped or updated" \
     "$(in_db earlier "SELECT string_agg(file_name || ' ' || rows_skipped || ' ' || rows_updated, ','
                       ORDER BY file_name) FROM ingest_files")" \
     "a.csv 0 0,b.csv 0 0"
-expect_eq "the marker says schema 3" \
+expect_eq "the marker says schema 4" \
     "$(in_db earlier "SELECT obj_description('ingest_files'::regclass, 'pg_class')")" \
-    "sluice schema 3"
+    "sluice schema 4"
+
+# From schema 3 (a ledger without header lines): the column is added, the rows kept.
+in_db earlier "ALTER TABLE ingest_files DROP COLUMN header_line;
+               COMMENT ON TABLE ingest_files IS 'sluice schema 3'" >/dev/null
+capture ingest earlier "$WORK/empty"
+expect_eq "ingest on a schema 3 ledger: exit 0" "$RC" 0
+expect_match "the log says the ledger gained header_line" "$ERR" \
+    "INFO  db: ledger ingest_files: added column header_line (NULL for the 2 files loaded before)"
+expect_eq "its rows kept, without header lines; the marker says schema 4" \
+    "$(in_db earlier "SELECT count(*) FILTER (WHERE header_line IS NULL) || ' '
+                      || obj_description('ingest_files'::regclass, 'pg_class') FROM ingest_files")" \
+    "2 sluice schema 4"
 
 finish
