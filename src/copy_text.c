@@ -100,6 +100,8 @@ void copy_text_bytes_encode(struct buf *out, const char *s, size_t n)
 
 bool copy_text_bytes_decode(struct buf *out, const char *s, size_t n)
 {
+    if (n == 0)
+        return false;
     size_t start = out->len;
     bool decoded = false;
     char *d = buf_reserve(out, n);

@@ -223,7 +223,8 @@ static void read_text(struct replay *r, const char *text, size_t len, uint64_t l
     buf_reset(&r->bytes);
     copy_text_bytes_decode(&r->bytes, text, len);
     csv_reader_reset(r->reader, 0, line);
-    csv_reader_feed(r->reader, r->bytes.data, r->bytes.len);
+    if (r->bytes.len)
+        csv_reader_feed(r->reader, r->bytes.data, r->bytes.len);
     csv_reader_finish(r->reader);
 }
 

@@ -149,6 +149,13 @@ expect_eq "the corrected row is in the table, out of the dead letters" \
         psql_q "SELECT count(*) FROM user_activity_errors WHERE error_id = $ID")" "50.00|0"
 expect_eq "table + dead letters = rows read" "$(total)" "$ROWS"
 
+ID=$(psql_q "SELECT min(error_id) FROM user_activity_errors WHERE error_code = 'bad_value'")
+psql_q "UPDATE user_activity_errors SET raw_line = '' WHERE error_id = $ID" >/dev/null
+capture "${REPLAY[@]}" --where-raw ''
+expect_eq "an emptied raw_line stays, and says so" "$OUT|$(psql_q "SELECT error_code || ': ' ||
+    error_message FROM user_activity_errors WHERE error_id = $ID")" \
+    "moved 0, still failing 1 (wrong_column_count 1), refused 0|wrong_column_count: raw_line holds no row"
+
 # --- refused: a quarantined file, and a file loaded before headers were kept -----------------
 printf 'id,event_time,event_type\nx,2026-01-01 00:00:00,view\n' >"$IN/broken_header.csv"
 capture "${ING[@]}"
