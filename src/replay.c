@@ -5,10 +5,14 @@
  *
  *   SELECT ... FROM dlq ... ORDER BY error_id LIMIT n FOR UPDATE SKIP LOCKED
  *   COPY sluice_replay_stage FROM STDIN      the rows that now pass, encoded as the loader does
- *   DELETE FROM sluice_replay_stage USING t  keys already loaded: duplicate_key again
- *   INSERT INTO t SELECT ... FROM stage      a row the server refuses is found row by row under
- *                                            savepoints and stays, db_rejected
- *   DELETE FROM dlq WHERE error_id = ANY     the rows that moved
+ *   DELETE FROM sluice_replay_stage USING t  keys already loaded (and, in C, keys repeated in the
+ *                                            batch): duplicate_key again, or with --on-conflict
+ *                                            skip, dropped; update mode instead drops the
+ *                                            batch's earlier copies of a key
+ *   INSERT INTO t SELECT ... FROM stage      (update: the loader's upsert, --update-if guard
+ *                                            included); a row the server refuses is found row
+ *                                            by row under savepoints and stays, db_rejected
+ *   DELETE FROM dlq WHERE error_id = ANY     the rows that moved or were dropped
  *   UPDATE dlq SET error_code, ...           the rows that stay: new verdict, replay_count + 1
  *   COMMIT
  *
