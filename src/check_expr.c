@@ -888,32 +888,6 @@ static bool kind_is_text(enum pgtype_kind k)
     return k == PGT_TEXT || k == PGT_VARCHAR;
 }
 
-static const char *kind_name(enum pgtype_kind k)
-{
-    static const char *const names[PGT_KIND_COUNT] = {
-        [PGT_SERVER] = "a type checked by the server",
-        [PGT_INT2] = "smallint",
-        [PGT_INT4] = "integer",
-        [PGT_INT8] = "bigint",
-        [PGT_NUMERIC] = "numeric",
-        [PGT_FLOAT4] = "real",
-        [PGT_FLOAT8] = "double precision",
-        [PGT_BOOL] = "boolean",
-        [PGT_UUID] = "uuid",
-        [PGT_DATE] = "date",
-        [PGT_TIME] = "time",
-        [PGT_TIMESTAMP] = "timestamp",
-        [PGT_TIMESTAMPTZ] = "timestamptz",
-        [PGT_TEXT] = "text",
-        [PGT_VARCHAR] = "character varying",
-        [PGT_BPCHAR] = "character",
-        [PGT_JSON] = "json",
-        [PGT_JSONB] = "jsonb",
-        [PGT_ENUM] = "enum",
-    };
-    return (unsigned)k < PGT_KIND_COUNT ? names[k] : "an unknown type";
-}
-
 static void scalar_of_literal(const struct pnode *n, struct scalar *s)
 {
     memset(s, 0, sizeof(*s));
@@ -944,7 +918,7 @@ static void scalar_of_literal(const struct pnode *n, struct scalar *s)
     }
     s->parse_kind = s->kind;
     if (!s->untyped)
-        snprintf(s->type_name, sizeof(s->type_name), "%s", kind_name(s->kind));
+        snprintf(s->type_name, sizeof(s->type_name), "%s", pgtype_kind_name(s->kind));
 }
 
 /* A constant cast to t, when the cast changes nothing sluice cannot reproduce exactly. */
@@ -1020,7 +994,7 @@ static void cast_column(struct compiler *k, struct scalar *s, const struct cast_
     if (s->conv == CONV_LENGTH && kind_is_int(to) && int_width(to) >= 4)
         return;
     cfail(k, "casts column \"%s\" (%s) to %s", name,
-          k->cols[s->col].type_name ? k->cols[s->col].type_name : kind_name(from), t->name);
+          k->cols[s->col].type_name ? k->cols[s->col].type_name : pgtype_kind_name(from), t->name);
 }
 
 static void compile_scalar(struct compiler *k, const struct pnode *n, struct scalar *s)
@@ -1097,10 +1071,10 @@ static bool pick_domain(struct compiler *k, const struct scalar *col, const stru
     else {
         if (other->is_const)
             cfail(k, "compares column \"%s\" (%s) with a constant of type %s",
-                  k->cols[col->col].name, kind_name(a), other->type_name);
+                  k->cols[col->col].name, pgtype_kind_name(a), other->type_name);
         else
             cfail(k, "compares column \"%s\" (%s) with column \"%s\" (%s)", k->cols[col->col].name,
-                  kind_name(a), k->cols[other->col].name, kind_name(b));
+                  pgtype_kind_name(a), k->cols[other->col].name, pgtype_kind_name(b));
         return false;
     }
     return true;

@@ -205,7 +205,7 @@ static int set_value(struct config *cfg, const char *cmd_name, const struct opti
 {
     void *p = field_ptr(cfg, o);
     char *end;
-    double scale = from && o->env_scale ? o->env_scale : 1;
+    double scale = from && o->env_scale != 0 ? o->env_scale : 1;
     switch (o->type) {
     case OPT_STR:
         free(*(char **)p);

@@ -38,6 +38,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "row_bisect.h"
+#include "table_name.h"
 #include "validate.h"
 
 #include <errno.h>
@@ -74,29 +75,6 @@ struct loader {
     uint64_t refused;         /* rows refused by the server in this attempt */
 };
 
-/* Append s as an SQL string literal (standard_conforming_strings: only ' is doubled). */
-static void put_literal(struct buf *b, const char *s)
-{
-    buf_putc(b, '\'');
-    for (; *s; s++) {
-        if (*s == '\'')
-            buf_putc(b, '\'');
-        buf_putc(b, *s);
-    }
-    buf_putc(b, '\'');
-}
-
-static void put_ident(struct buf *b, const char *name)
-{
-    buf_putc(b, '"');
-    for (; *name; name++) {
-        if (*name == '"')
-            buf_putc(b, '"');
-        buf_putc(b, *name);
-    }
-    buf_putc(b, '"');
-}
-
 /* The staging statements, from the table's definition: a temporary table shaped like the target
  * (same column types, no constraints) plus where each row came from, and the query that moves
  * the rows whose key is repeated or already loaded to the dead letters. */
@@ -121,11 +99,11 @@ static void make_stage_sql(struct loader *l)
             buf_append(&keys, ", ", 2);
             buf_append(&match, " AND ", 5);
         }
-        put_ident(&keys, name);
+        sql_append_ident(&keys, name);
         buf_append(&match, "u.", 2);
-        put_ident(&match, name);
+        sql_append_ident(&match, name);
         buf_append(&match, " = r.", 5);
-        put_ident(&match, name);
+        sql_append_ident(&match, name);
     }
     buf_putc(&keys, '\0');
     buf_putc(&match, '\0');
@@ -138,12 +116,12 @@ static void make_stage_sql(struct loader *l)
                keys.data, keys.data, t->sql_name, match.data, l->o.dlq_sql_name,
                schema_reject_columns(l->schema));
     for (size_t c = 0; c < t->ncols; c++) {
-        put_ident(&b, t->cols[c].name);
+        sql_append_ident(&b, t->cols[c].name);
         buf_append(&b, "::text, ", 8);
     }
     buf_append(&b, "'duplicate_key', ", 17);
     buf_append(&text, t->cols[t->key[0]].name, strlen(t->cols[t->key[0]].name) + 1);
-    put_literal(&b, text.data);
+    sql_append_literal(&b, text.data);
     buf_append(&b, ", ", 2);
     /* the message, as schema_duplicate_verdict words it */
     buf_reset(&text);
@@ -156,11 +134,11 @@ static void make_stage_sql(struct loader *l)
         buf_append(&text, ") = (", 5);
     }
     buf_putc(&text, '\0');
-    put_literal(&b, text.data);
+    sql_append_literal(&b, text.data);
     buf_append(&b, " || concat_ws(', '", 18);
     for (size_t k = 0; k < t->nkey; k++) {
         buf_append(&b, ", ", 2);
-        put_ident(&b, t->cols[t->key[k]].name);
+        sql_append_ident(&b, t->cols[t->key[k]].name);
         buf_append(&b, "::text", 6);
     }
     buf_printf(&b, ") || %s", t->nkey == 1 ? "''' is already loaded'" : "') is already loaded'");

@@ -22,21 +22,10 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
-static int hex_value(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Does p[0..n) start with \xHH (either case of hex)? */
 static bool at_escape(const unsigned char *p, size_t n)
 {
-    return n >= 4 && p[0] == '\\' && p[1] == 'x' && hex_value(p[2]) >= 0 && hex_value(p[3]) >= 0;
+    return n >= 4 && p[0] == '\\' && p[1] == 'x' && hex_digit_value(p[2]) >= 0 && hex_digit_value(p[3]) >= 0;
 }
 
 char *name_encode(const char *name, size_t n)
@@ -71,7 +60,7 @@ char *name_decode(const char *enc, size_t *n)
     size_t o = 0;
     for (size_t i = 0; i < len;) {
         if (at_escape(p + i, len - i)) {
-            out[o++] = (char)(hex_value(p[i + 2]) << 4 | hex_value(p[i + 3]));
+            out[o++] = (char)(hex_digit_value(p[i + 2]) << 4 | hex_digit_value(p[i + 3]));
             i += 4;
         } else {
             out[o++] = (char)p[i++];

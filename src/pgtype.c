@@ -81,10 +81,10 @@ void pgtype_release(struct pgtype *t)
     t->nlabels = 0;
 }
 
-const char *pgtype_name(const struct pgtype *t, char *buf, size_t size)
+const char *pgtype_kind_name(enum pgtype_kind kind)
 {
     static const char *const names[PGT_KIND_COUNT] = {
-        [PGT_SERVER] = "(checked by the server)",
+        [PGT_SERVER] = "a type checked by the server",
         [PGT_INT2] = "smallint",
         [PGT_INT4] = "integer",
         [PGT_INT8] = "bigint",
@@ -104,7 +104,12 @@ const char *pgtype_name(const struct pgtype *t, char *buf, size_t size)
         [PGT_JSONB] = "jsonb",
         [PGT_ENUM] = "enum",
     };
-    const char *base = (unsigned)t->kind < PGT_KIND_COUNT ? names[t->kind] : "unknown";
+    return (unsigned)kind < PGT_KIND_COUNT ? names[kind] : "an unknown type";
+}
+
+const char *pgtype_name(const struct pgtype *t, char *buf, size_t size)
+{
+    const char *base = pgtype_kind_name(t->kind);
     if (t->kind == PGT_NUMERIC && t->precision >= 0)
         snprintf(buf, size, "numeric(%d,%d)", t->precision, t->scale);
     else if ((t->kind == PGT_VARCHAR || t->kind == PGT_BPCHAR) && t->length >= 0)

@@ -77,6 +77,9 @@ void pgtype_from_catalog(struct pgtype *t, const char *typname, int32_t typmod);
 void pgtype_set_labels(struct pgtype *t, char **labels, size_t n); /* takes the array */
 void pgtype_release(struct pgtype *t);
 
+/* The kind's SQL name ("smallint", "varchar", ...), for messages. */
+const char *pgtype_kind_name(enum pgtype_kind kind);
+
 /* The type as format_type() names it ("numeric(10,2)", "character varying(20)"), for messages. */
 const char *pgtype_name(const struct pgtype *t, char *buf, size_t size);
 

@@ -31,6 +31,7 @@
  * pgnumber_compare orders by value (1.50 = 1.5 = 15e-1) without allocating.
  */
 #include "pgtype_impl.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <math.h>
@@ -52,17 +53,6 @@ static inline bool num_space(char c)
 static inline bool num_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static inline int num_hex(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 static inline char num_lower(char c)
@@ -198,7 +188,7 @@ static const char *num_parse_uuid(const char *s, size_t n, unsigned char *uuid)
     for (int i = 0; i < 16; i++) {
         if (e - p < 2)
             return "not a uuid";
-        int hi = num_hex(p[0]), lo = num_hex(p[1]);
+        int hi = hex_digit_value(p[0]), lo = hex_digit_value(p[1]);
         if (hi < 0 || lo < 0)
             return "not a uuid";
         uuid[i] = (unsigned char)(hi << 4 | lo);
@@ -248,10 +238,10 @@ static bool num_float_syntax(const char *s, size_t n)
     if (hex)
         p += 2;
     size_t digits = 0;
-    for (; p < e && (hex ? num_hex(*p) >= 0 : num_digit(*p)); p++)
+    for (; p < e && (hex ? hex_digit_value(*p) >= 0 : num_digit(*p)); p++)
         digits++;
     if (p < e && *p == '.')
-        for (p++; p < e && (hex ? num_hex(*p) >= 0 : num_digit(*p)); p++)
+        for (p++; p < e && (hex ? hex_digit_value(*p) >= 0 : num_digit(*p)); p++)
             digits++;
     if (digits == 0)
         return false;

@@ -33,6 +33,7 @@
 #include "pgtype_impl.h"
 
 #include "copy_text.h"
+#include "utf8.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -130,17 +131,6 @@ static bool is_word_byte(unsigned char c)
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c >= 0x80;
 }
 
-static int hex_value(unsigned char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* A string at s[i] == '"'; on success i is past the closing quote. */
 static bool json_string(struct json_scan *js)
 {
@@ -173,7 +163,7 @@ static bool json_string(struct json_scan *js)
         }
         unsigned code = 0;
         for (size_t k = 2; k < 6; k++) {
-            int h = i + k < js->n ? hex_value(s[i + k]) : -1;
+            int h = i + k < js->n ? hex_digit_value(s[i + k]) : -1;
             if (h < 0)
                 return json_fail(js, "bad \\u escape", i);
             code = code * 16 + (unsigned)h;

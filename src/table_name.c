@@ -17,6 +17,27 @@
 #include <stdlib.h>
 #include <string.h>
 
+static void append_quoted(struct buf *b, const char *s, char q)
+{
+    buf_putc(b, q);
+    for (; *s; s++) {
+        if (*s == q)
+            buf_putc(b, q);
+        buf_putc(b, *s);
+    }
+    buf_putc(b, q);
+}
+
+void sql_append_ident(struct buf *b, const char *name)
+{
+    append_quoted(b, name, '"');
+}
+
+void sql_append_literal(struct buf *b, const char *s)
+{
+    append_quoted(b, s, '\'');
+}
+
 char *table_name_quote(PGconn *conn, const char *given)
 {
     const char *dot = strchr(given, '.');

@@ -5,8 +5,16 @@
 #ifndef SLUICE_TABLE_NAME_H
 #define SLUICE_TABLE_NAME_H
 
+#include "mem.h"
+
 #include <libpq-fe.h>
 #include <stddef.h>
+
+/* Append name as one quoted SQL identifier ("a""b"), without a connection: for names read from
+ * the catalog (valid UTF-8). */
+void sql_append_ident(struct buf *b, const char *name);
+/* Append s as an SQL string literal (standard_conforming_strings: only ' is doubled). */
+void sql_append_literal(struct buf *b, const char *s);
 
 /* The given name quoted for SQL, part by part: "sales"."orders", or "orders" (heap string, the
  * caller frees); NULL when libpq cannot quote it (the connection's message says why). */

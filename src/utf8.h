@@ -1,5 +1,6 @@
 /*
- * utf8.h - strict UTF-8 checks shared by the validator, the name codec and the logger.
+ * utf8.h - strict UTF-8 checks shared by the validator, the name codec and the logger, and the
+ * ASCII hex digit the type checkers and the name codec read.
  *
  * Strict means what PostgreSQL accepts in a UTF-8 database: no overlong forms, no surrogates,
  * nothing above U+10FFFF, no NUL. Inline because the validator calls them once per byte of input.
@@ -68,6 +69,18 @@ static inline size_t utf8_check(const char *s, size_t n)
         i += k;
     }
     return n;
+}
+
+/* The value of an ASCII hex digit (either case), or -1. */
+static inline int hex_digit_value(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
 
 #endif

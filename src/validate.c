@@ -25,6 +25,7 @@
 
 #include "check_expr.h"
 #include "copy_text.h"
+#include "table_name.h"
 #include "utf8.h"
 
 #include <stdarg.h>
@@ -103,18 +104,6 @@ static char *put_uint(char *dst, uint64_t v)
 
 /* ---- schema lifecycle ----------------------------------------------------------------------- */
 
-/* Append name as a quoted SQL identifier. */
-static void put_ident(struct buf *b, const char *name)
-{
-    buf_putc(b, '"');
-    for (const char *p = name; *p; p++) {
-        if (*p == '"')
-            buf_putc(b, '"');
-        buf_putc(b, *p);
-    }
-    buf_putc(b, '"');
-}
-
 /* Parse --column-map "csv=col,...". -1 with err filled. */
 static int parse_column_map(struct schema *s, const char *map, char *err, size_t err_size)
 {
@@ -171,7 +160,7 @@ struct schema *schema_new(const struct schema_options *o, char *err, size_t err_
     buf_init(&b);
     buf_putc(&b, '(');
     for (size_t c = 0; c < t->ncols; c++) {
-        put_ident(&b, t->cols[c].name);
+        sql_append_ident(&b, t->cols[c].name);
         buf_append(&b, ", ", 2);
     }
     buf_printf(&b, "%s)", REJECT_ERROR_COLUMNS);
@@ -433,7 +422,7 @@ int schema_bind_header(struct schema *s, const struct csv_row *header, struct ve
     for (size_t k = 0; k < s->norder; k++) {
         if (k)
             buf_append(&s->copy_columns, ", ", 2);
-        put_ident(&s->copy_columns, t->cols[s->order[k]].name);
+        sql_append_ident(&s->copy_columns, t->cols[s->order[k]].name);
     }
     buf_append(&s->copy_columns, ")", 2); /* with the NUL */
     s->copy_columns.len--;

@@ -80,7 +80,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         buf_reset(&copy);
         if (schema_validate_row(s, &row, &copy, &v)) {
-            check_copy_line(copy.data, copy.len, 6);
+            /* one field per column the header bound: as many tabs as the list has commas */
+            int commas = 0;
+            for (const char *c = schema_copy_columns(s); *c; c++)
+                commas += *c == ',';
+            check_copy_line(copy.data, copy.len, commas);
         } else {
             if (copy.len != 0 || v.code == REJECT_NONE)
                 abort();
