@@ -50,9 +50,3 @@ out:
     XXH3_freeState(st);
     return rc;
 }
-
-int64_t filehash_lock_key(const char *hex, const char *name)
-{
-    XXH64_hash_t h = XXH3_64bits_withSeed(name, strlen(name), XXH3_64bits(hex, strlen(hex)));
-    return (int64_t)h;
-}

@@ -9,7 +9,5 @@
 /* Hash the whole content of fd from offset 0 (uses pread; the file position is unchanged).
  * hex gets FILEHASH_HEX_LEN digits and a NUL. 0, or -1 with errno set. */
 int filehash_fd(int fd, char hex[FILEHASH_HEX_LEN + 1]);
-/* A 64-bit key from a hash and a name, for pg_advisory locks. */
-int64_t filehash_lock_key(const char *hex, const char *name);
 
 #endif

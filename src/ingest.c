@@ -254,7 +254,7 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
             move_to_error_dir(w, bf->e->name,
                               bf->action != BATCH_QUARANTINE ? "its content was quarantined before"
                               : bf->quarantine_why ? bf->quarantine_why
-                                                   : "unusable file (see user_activity_errors)");
+                                                   : "unusable file (see its dead letter)");
             break;
         case BATCH_FATE_NONE:
             done += bf->action == BATCH_LOAD;
@@ -265,8 +265,12 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
     for (size_t i = 0; i < b->n; i++)
         if (batch_fate(&b->files[i]) == BATCH_FATE_AGAIN_LATER)
             file_queue_push_back(w->queue, b->files[i].e);
-    uint64_t loaded, rejected;
+    uint64_t loaded, rejected, skipped = 0, updated = 0;
     batch_counts(b, &loaded, &rejected);
+    for (size_t i = 0; i < b->n; i++) { /* --on-conflict: rows in neither count */
+        skipped += b->files[i].skipped + b->files[i].dropped;
+        updated += b->files[i].updated;
+    }
     double secs = clock_now() - t0;
     struct shared *sh = w->sh;
     pthread_mutex_lock(&sh->mu);
@@ -275,18 +279,26 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
     sh->stats->files_quarantined += quarantined;
     sh->stats->rows_loaded += loaded;
     sh->stats->rows_rejected += rejected;
+    sh->stats->rows_skipped += skipped;
+    sh->stats->rows_updated += updated;
     pthread_mutex_unlock(&sh->mu);
-    metrics_batch_commit(loaded, loaded + rejected, bytes_read, secs);
+    metrics_batch_commit(loaded, loaded + rejected + skipped + updated, bytes_read, secs);
     metrics_add_files(METRICS_FILE_DONE, done);
     metrics_add_files(METRICS_FILE_QUARANTINED, quarantined);
     metrics_add_files(METRICS_FILE_IGNORED, redropped);
     write_metrics(w, false);
-    if (files)
+    if (files) {
+        char conflicts[64] = "";
+        if (skipped || updated)
+            snprintf(conflicts, sizeof(conflicts), " rows_skipped=%" PRIu64 " rows_updated=%" PRIu64,
+                     skipped, updated);
+        uint64_t read = loaded + rejected + skipped + updated;
         log_info(w->component,
                  "batch committed: files=%zu rows_loaded=%" PRIu64 " rows_rejected=%" PRIu64
-                 " rows/s=%.0f batch_ms=%.1f%s",
-                 files, loaded, rejected, secs > 0 ? (double)(loaded + rejected) / secs : 0,
+                 "%s rows/s=%.0f batch_ms=%.1f%s",
+                 files, loaded, rejected, conflicts, secs > 0 ? (double)read / secs : 0,
                  secs * 1000, loader_staging(w->loader) ? " (duplicates resolved)" : "");
+    }
     *touched = files;
     return progressed;
 }
@@ -336,7 +348,7 @@ static size_t process_batch(struct worker *w)
         }
         if (r == SINK_DUPLICATE) {
             log_info(w->component,
-                     "batch hit an event_id already loaded; redoing it through staging");
+                     "batch hit a key already loaded; redoing it through staging");
             loader_use_staging(w->loader);
             continue;
         }
@@ -539,7 +551,8 @@ int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct in
     close(lockfd);
     log_info("ingest",
              "stopped: %" PRIu64 " files done, %" PRIu64 " quarantined, %" PRIu64
-             " rows loaded, %" PRIu64 " rejected",
-             stats->files_done, stats->files_quarantined, stats->rows_loaded, stats->rows_rejected);
+             " rows loaded, %" PRIu64 " rejected, %" PRIu64 " skipped, %" PRIu64 " updated",
+             stats->files_done, stats->files_quarantined, stats->rows_loaded, stats->rows_rejected,
+             stats->rows_skipped, stats->rows_updated);
     return rc;
 }

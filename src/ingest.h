@@ -37,6 +37,8 @@ struct ingest_stats {
     uint64_t files_quarantined;
     uint64_t rows_loaded;
     uint64_t rows_rejected;
+    uint64_t rows_skipped; /* --on-conflict: dropped repeats, rows the guard declined */
+    uint64_t rows_updated; /* --on-conflict update: rows that replaced a stored one */
 };
 
 /* Run until the folder is drained (once) or *stop is set. Returns 0 on a clean finish, -1 when

@@ -529,13 +529,17 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
     struct loader *l = ctx;
     struct batch_file *bf = &l->b->files[r->file_idx];
     struct verdict v = {.code = REJECT_DB_REJECTED, .column = -1};
-    if (r->duplicate && r->key && l->o.on_conflict == LOADER_CONFLICT_SKIP) {
+    /* a repeat of the key sluice knows; another unique constraint is a plain refusal */
+    const char *key_index = l->o.table->key_index;
+    bool on_key = r->duplicate && r->key &&
+                  (!r->constraint || !key_index || strcmp(r->constraint, key_index) == 0);
+    if (on_key && l->o.on_conflict == LOADER_CONFLICT_SKIP) {
         bf->sent--; /* its key is loaded: dropped, as staging drops it */
         bf->skipped++;
         metrics_batch_conflicts(1, 0);
         return;
     }
-    if (r->duplicate && r->key && l->o.on_conflict == LOADER_CONFLICT_UPDATE) {
+    if (on_key && l->o.on_conflict == LOADER_CONFLICT_UPDATE) {
         /* upserted after its group (careful_flush), in staging's COPY format */
         buf_printf(&l->careful_upserts, "%zu\t%" PRIu64 "\t", r->file_idx, r->line);
         buf_append(&l->careful_upserts, r->copy_line, r->copy_len - 1);
@@ -545,7 +549,7 @@ static void refused_row(void *ctx, const struct row_bisect_refusal *r)
         l->careful_pending++;
         return;
     }
-    if (r->duplicate && r->key) {
+    if (on_key) {
         struct buf key = {.data = (char *)r->key, .len = r->key_len, .cap = r->key_len};
         schema_duplicate_verdict(l->schema, &key, &v);
     } else {
@@ -957,6 +961,13 @@ enum sink_result loader_run(struct loader *l, PGconn *conn, struct batch *b)
         l->careful_batches = CAREFUL_STICKY_BATCHES; /* refusals come in runs, like duplicates */
         log_info("ingest", "careful mode: %" PRIu64 " row%s refused by the server went to the "
                  "dead letters", l->refused, l->refused == 1 ? "" : "s");
+    }
+    if (!l->careful && l->staging && r == SINK_DUPLICATE) {
+        /* Staging routes repeats of the key; a unique violation left is another unique
+         * constraint's: careful mode finds those rows one by one. */
+        log_info("ingest", "a unique constraint other than the key refused a staged row; "
+                 "redoing the batch in careful mode");
+        r = SINK_REJECTED;
     }
     if (l->careful && (r == SINK_REJECTED || r == SINK_DUPLICATE)) {
         /* Careful mode finds refused rows among the ones it loads; this refusal came from

@@ -352,7 +352,7 @@ void metrics_render(struct buf *out)
     struct totals t = pending_totals();
     counter(out, "sluice_rows_read_total", "Data rows read in committed batches.",
             atomic_load_explicit(&m.rows_read, RELAXED));
-    counter(out, "sluice_rows_loaded_total", "Rows committed to user_activity.",
+    counter(out, "sluice_rows_loaded_total", "Rows committed to the target table.",
             atomic_load_explicit(&m.rows_loaded, RELAXED));
     counter(out, "sluice_rows_skipped_total",
             "Rows dropped by --on-conflict skip or update (repeats, and rows the guard declined).",
@@ -361,7 +361,7 @@ void metrics_render(struct buf *out)
             "Rows that replaced a stored row (--on-conflict update).",
             atomic_load_explicit(&m.rows_updated, RELAXED));
     head(out, "sluice_rows_rejected_total", "counter",
-         "Rows committed to user_activity_errors, by error code.");
+         "Rows committed to the dead-letter table, by error code.");
     for (int c = REJECT_NONE + 1; c < REJECT_CODE_COUNT; c++)
         buf_printf(out, "sluice_rows_rejected_total{code=\"%s\"} %" PRIu64 "\n",
                    reject_code_name((enum reject_code)c),

@@ -181,6 +181,7 @@ static void report(struct row_bisect *rb, size_t i, const PGresult *res)
     const char *primary = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *column = PQresultErrorField(res, PG_DIAG_COLUMN_NAME);
+    const char *constraint = PQresultErrorField(res, PG_DIAG_CONSTRAINT_NAME);
     state = state ? state : "";
     buf_reset(&rb->msg);
     buf_printf(&rb->msg, "%s: ", state);
@@ -201,6 +202,7 @@ static void report(struct row_bisect *rb, size_t i, const PGresult *res)
         .key = h->key_off == SIZE_MAX ? NULL : rb->keys.data + h->key_off,
         .key_len = h->key_len,
         .duplicate = strcmp(state, "23505") == 0,
+        .constraint = constraint,
         .sqlstate = state,
         .column = column && *column ? column : NULL,
         .message = rb->msg.data,

@@ -26,6 +26,7 @@ struct row_bisect_refusal {
     bool duplicate;       /* 23505: its key is loaded already (a duplicate_key dead letter) */
     const char *sqlstate; /* the server's SQLSTATE */
     const char *column;   /* the server's PG_DIAG_COLUMN_NAME, or NULL when it names none */
+    const char *constraint; /* the server's PG_DIAG_CONSTRAINT_NAME, or NULL */
     const char *message;  /* "SQLSTATE: message[: detail]", one line */
 };
 

@@ -172,7 +172,8 @@ static int read_key(PGconn *conn, struct table_def *t, const char *regclass, cha
     const char *p[] = {regclass};
     PGresult *r = catalog_query(
         conn,
-        "SELECT a.attname FROM (SELECT i.indkey FROM pg_index i WHERE i.indrelid = $1::regclass"
+        "SELECT a.attname, k.indexrelid::regclass::text FROM (SELECT i.indkey, i.indexrelid"
+        "   FROM pg_index i WHERE i.indrelid = $1::regclass"
         "   AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL"
         "   ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) k,"
         " unnest(k.indkey::int2[]) WITH ORDINALITY AS u(attnum, pos)"
@@ -183,6 +184,11 @@ static int read_key(PGconn *conn, struct table_def *t, const char *regclass, cha
         return -1;
     size_t n = (size_t)PQntuples(r);
     t->key = xcalloc(n ? n : 1, sizeof(*t->key));
+    if (n) { /* as a unique violation names it: without its schema */
+        const char *idx = PQgetvalue(r, 0, 1);
+        const char *dot = strrchr(idx, '.');
+        t->key_index = xstrdup(dot ? dot + 1 : idx);
+    }
     for (size_t i = 0; i < n; i++) {
         long c = table_def_column(t, PQgetvalue(r, (int)i, 0));
         if (c < 0) { /* a generated column in the key: duplicates are left to the server */
@@ -271,6 +277,7 @@ void table_def_release(struct table_def *t)
     }
     free(t->cols);
     free(t->key);
+    free(t->key_index);
     free(t->checks);
     free(t->name);
     free(t->sql_name);

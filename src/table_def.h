@@ -36,6 +36,7 @@ struct table_def {
     size_t ncols;    /* in attnum order, generated and dropped columns left out */
     size_t *key;     /* the primary key's columns (else the first unique constraint's) */
     size_t nkey;
+    char *key_index; /* the name of the key's index (a unique violation names it), or NULL */
     struct table_check *checks;
     size_t nchecks;
 };

@@ -165,4 +165,22 @@ psql_q "CREATE TABLE nokey (a int)" >/dev/null
 ingest bad "$WORK/none" --table nokey --on-conflict skip
 expect_eq "skip on a table without a key: exit 1" "$RC" 1
 expect_match "and it says so" "$ERR" "--on-conflict skip needs a key, and public.nokey has no primary key or unique constraint"
+# A unique constraint other than the key: never taken for a key conflict, never a batch retried
+# for ever; in every mode the row it refuses is a duplicate_key dead letter with the server's words.
+psql_q "CREATE TABLE accounts (id int PRIMARY KEY, email text UNIQUE, n int)" >/dev/null
+for mode in reject skip update; do
+    psql_q "TRUNCATE accounts, ingest_files; DELETE FROM accounts_errors" >/dev/null 2>&1 || true
+    mkdir -p "$WORK/u_$mode"
+    printf 'id,email,n\n1,a@x,1\n2,b@x,1\n' >"$WORK/u_$mode/u1.csv"
+    printf 'id,email,n\n3,b@x,2\n1,c@x,3\n' >"$WORK/u_$mode/u2.csv"
+    touch -d '2024-01-01 00:00:00' "$WORK/u_$mode/u1.csv"
+    touch -d '2024-01-01 00:00:01' "$WORK/u_$mode/u2.csv"
+    ingest u "$WORK/u_$mode" --table accounts --on-conflict "$mode" --batch-bytes 1024 --max-wait 30
+    expect_eq "second unique, $mode: exits 0" "$RC" 0
+    expect_eq "second unique, $mode: id 3 (email taken) is a duplicate_key dead letter naming the constraint" \
+        "$(psql_q "SELECT error_code || '|' || (error_message LIKE '%accounts_email_key%') FROM accounts_errors WHERE id = '3'")" \
+        "duplicate_key|true"
+done
+expect_eq "second unique, update: id 1 replaced by the later row" \
+    "$(psql_q "SELECT email || ' ' || n FROM accounts WHERE id = 1")" "c@x 3"
 finish
