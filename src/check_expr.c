@@ -1080,13 +1080,19 @@ static bool pick_domain(struct compiler *k, const struct scalar *col, const stru
     return true;
 }
 
-/* Text is ordered here only as the C collation orders it (bytes). */
+/* Text is ordered here only as the C collation orders it (bytes), and compared only under a
+ * deterministic collation (where equal means byte-equal). */
 static bool order_allowed(struct compiler *k, enum cmp_op op, enum domain dom,
                           const struct scalar *s)
 {
-    if (op == OP_EQ || op == OP_NE || (dom != DOM_TEXT && dom != DOM_BPCHAR))
+    if ((dom != DOM_TEXT && dom != DOM_BPCHAR) || s->conv == CONV_LENGTH)
         return true;
-    if (s->conv == CONV_LENGTH || k->cols[s->col].c_collation)
+    if (!k->cols[s->col].text_exact) { /* e.g. case-insensitive: equal is not byte-equal */
+        cfail(k, "compares text column \"%s\" under a nondeterministic collation",
+              k->cols[s->col].name);
+        return false;
+    }
+    if (op == OP_EQ || op == OP_NE || k->cols[s->col].c_collation)
         return true;
     cfail(k, "orders text column \"%s\" under collation other than \"C\"", k->cols[s->col].name);
     return false;

@@ -380,7 +380,7 @@ static const char *enum_parse(const struct pgtype *t, const char *s, size_t n, s
 {
     for (size_t k = 0; k < t->nlabels; k++) {
         const char *label = t->labels[k];
-        if (strncmp(label, s, n) == 0 && label[n] == '\0') {
+        if (strlen(label) == n && memcmp(label, s, n) == 0) {
             v->i = (int64_t)k;
             v->text = label;
             v->len = n;

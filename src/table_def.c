@@ -56,6 +56,7 @@ static const char columns_sql[] =
     "        coalesce(c.collname IN ('C', 'POSIX') OR (a.attcollation = 100 AND"
     "          (SELECT datcollate IN ('C', 'POSIX') FROM pg_database"
     "           WHERE datname = current_database())), false),"
+    "        coalesce(c.collisdeterministic, true),"
     "        CASE WHEN b.typnamespace = 'pg_catalog'::regnamespace THEN b.typname END,"
     "        d.typmod, b.typtype, b.oid, d.doms::text"
     " FROM d JOIN pg_attribute a ON a.attrelid = $1::regclass AND a.attnum = d.attnum"
@@ -63,8 +64,8 @@ static const char columns_sql[] =
     " LEFT JOIN pg_collation c ON c.oid = a.attcollation"
     " WHERE b.typtype <> 'd' ORDER BY a.attnum";
 
-enum { C_ATTNUM, C_NAME, C_FORMAT, C_NOTNULL, C_DEFAULT, C_CCOLL, C_TYPNAME, C_TYPMOD, C_TYPTYPE,
-       C_TYPOID, C_DOMAINS };
+enum { C_ATTNUM, C_NAME, C_FORMAT, C_NOTNULL, C_DEFAULT, C_CCOLL, C_EXACT, C_TYPNAME, C_TYPMOD,
+       C_TYPTYPE, C_TYPOID, C_DOMAINS };
 
 static bool is_true(const PGresult *r, int row, int col)
 {
@@ -124,6 +125,7 @@ static int read_columns(PGconn *conn, struct table_def *t, const char *regclass,
         c->not_null = is_true(r, row, C_NOTNULL);
         c->has_default = is_true(r, row, C_DEFAULT);
         c->c_collation = is_true(r, row, C_CCOLL);
+        c->text_exact = is_true(r, row, C_EXACT);
         pgtype_from_catalog(&c->type, PQgetvalue(r, row, C_TYPNAME),
                             (int32_t)atol(PQgetvalue(r, row, C_TYPMOD)));
         if (PQgetvalue(r, row, C_TYPTYPE)[0] == 'e')
@@ -225,6 +227,9 @@ int table_def_read(PGconn *conn, const char *name, const struct pgtype_env *env,
     }
     char *regclass = xstrdup(PQgetvalue(r, 0, 0));
     PQclear(r);
+    /* constants in constraint texts print as the session's DateStyle says: ISO, which the
+     * compiler reads */
+    PQclear(PQexec(conn, "SET DateStyle = ISO"));
     int rc = read_columns(conn, t, regclass, env, err, err_size);
     if (rc == 0 && t->ncols == 0) {
         snprintf(err, err_size, "table %s has no column sluice can load", name);

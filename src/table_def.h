@@ -20,6 +20,7 @@ struct table_column {
     bool not_null;
     bool has_default; /* a default, identity or serial: the column may be left out of a file */
     bool c_collation; /* text kinds: ordered bytewise (collation "C" or "POSIX") */
+    bool text_exact;  /* text kinds: equal only when byte-equal (a deterministic collation) */
 };
 
 struct table_check {

@@ -315,6 +315,7 @@ int main(int argc, char **argv)
         cols[i].name = xstrdup(PQgetvalue(r, row, 0));
         cols[i].type_name = xstrdup(PQgetvalue(r, row, 6));
         cols[i].c_collation = PQgetvalue(r, row, 5)[0] == 't';
+        cols[i].text_exact = true; /* the test table uses deterministic collations */
         pgtype_from_catalog(&cols[i].type, PQgetvalue(r, row, 1),
                             (int32_t)atol(PQgetvalue(r, row, 2)));
         if (PQgetvalue(r, row, 3)[0] == 'e') {

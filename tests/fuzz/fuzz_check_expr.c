@@ -58,6 +58,7 @@ static void setup(void)
         cols[i].name = (char *)table[i].name;
         cols[i].type_name = (char *)table[i].typname;
         cols[i].c_collation = table[i].c_collation;
+        cols[i].text_exact = true;
         pgtype_from_catalog(&cols[i].type, table[i].typname, table[i].typmod);
         if (strcmp(table[i].typname, "mood") == 0) {
             char **labels = xcalloc(3, sizeof(char *));

@@ -80,7 +80,8 @@ psql_admin "CREATE DATABASE newer OWNER myuser"
 capture "$SLUICE_BIN" "${ING[@]}" --db "$SOCK dbname=newer user=myuser"
 PGDATABASE=newer psql_q "COMMENT ON TABLE ingest_files IS 'sluice schema 99'"
 attempt "${ING[@]}" --db "$SOCK dbname=newer user=myuser"
-permanent "a schema newer than this binary" "version 99, newer than this sluice (version 2)"
+ours=$(grep -o "sluice schema [0-9]*" "$SLUICE_SRC/sql/postgres_setup.sql" | grep -o "[0-9]*$")
+permanent "a schema newer than this binary" "version 99, newer than this sluice (version $ours)"
 
 # POSTGRES_* fill what --db leaves unset.
 attempt env -u PGUSER -u PGDATABASE "$SLUICE_BIN" "${ING[@]}" --db "host=$PG_DIR port=$PG_PORT"

@@ -185,6 +185,21 @@ capture "$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$WORK/in3" --checkpo
 expect_eq "--event-types on a table without event_type: exit 1" "$RC" 1
 expect_match "--event-types on a table without event_type: says so" "$ERR" "the table has no text column event_type"
 
+# a case-insensitive (nondeterministic) collation: equality is not byte equality, so its CHECK is
+# the server's, and 'ABC' passes CHECK (k = 'abc') as PostgreSQL says
+if psql_q "CREATE COLLATION ci (provider = icu, locale = 'und-u-ks-level2', deterministic = false)" >/dev/null 2>&1; then
+    psql_q "CREATE TABLE ci_t (k text COLLATE ci CHECK (k = 'abc'))" >/dev/null
+    mkdir -p "$WORK/in4"
+    printf 'k\nABC\nabd\n' >"$WORK/in4/c.csv"
+    capture "$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$WORK/in4" --checkpoint-dir "$WORK/ck4" \
+        --error-dir "$WORK/err4" --table ci_t --once
+    expect_eq "nondeterministic collation: exits 0" "$RC" 0
+    expect_match "its CHECK is left to the server, said at start" "$ERR" "under a nondeterministic collation"
+    expect_eq "'ABC' loads, 'abd' is the server's refusal" \
+        "$(psql_q "SELECT string_agg(k, ',') FROM ci_t") $(psql_q "SELECT k || '|' || error_code FROM ci_t_errors")" \
+        "ABC abd|db_rejected"
+fi
+
 # a table that does not exist: one clear error, exit 1
 capture "$SLUICE_BIN" ingest --db "$SLUICE_DB" --input-dir "$WORK/in2" \
     --checkpoint-dir "$WORK/ck2" --error-dir "$WORK/err2" --table nosuch --once

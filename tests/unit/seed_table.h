@@ -24,6 +24,7 @@ static inline void seed_column(struct table_def *t, const char *name, const char
     c->type_name = xstrdup(typname);
     pgtype_from_catalog(&c->type, typname, typmod);
     c->not_null = not_null;
+    c->text_exact = true;
 }
 
 static const char *const seed_checks[][2] = {

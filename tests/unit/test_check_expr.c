@@ -36,6 +36,7 @@ static void column(size_t i, const char *name, const char *typname, int32_t typm
     cols[i].name = (char *)name;
     cols[i].type_name = (char *)typname;
     cols[i].c_collation = c_coll;
+    cols[i].text_exact = true;
     pgtype_from_catalog(&cols[i].type, typname, typmod);
 }
 
