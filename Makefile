@@ -76,8 +76,8 @@ chaos: build
 
 bench: build
 	scripts/install-deps.sh bench
-	@if [ -f bench/run.sh ]; then $(SCRIPT_ENV) bash bench/run.sh; \
-	else echo "make bench: bench/run.sh is not there yet"; fi
+	$(SCRIPT_ENV) BENCH_OUT=bench/CONFLICT.md bash bench/conflict_cost.sh
+	$(SCRIPT_ENV) bash bench/run.sh
 
 fuzz: deps
 	@if [ -f tests/fuzz/run.sh ]; then $(SCRIPT_ENV) bash tests/fuzz/run.sh; \

@@ -20,6 +20,8 @@
 # bench/wide.pl) is loaded by `sluice ingest --table wide` from FILES files and by one \copy of
 # the same rows. The targets of issues 5 and 14 are checked at the end: the script prints whether
 # each is met and by how much it is missed, and never fails for slowness.
+# bench/CONFLICT.md (what --on-conflict skip and update cost, from bench/conflict_cost.sh, which
+# make bench runs first), bench/FALLBACK.md (careful mode's cost, bench/fallback_cost.sh),
 # bench/PROFILE.md (where the time goes, written by hand from perf profiles) and bench/SCALEOUT.md
 # (the figures of `make compose-test`) are appended.
 # A quick smoke run: ROWS=20000 FILES=20 ROUNDS=1 LATENCY_SECONDS=3 BENCH_OUT=/tmp/b.md bench/run.sh
@@ -348,7 +350,7 @@ target() {
         target "highest sustained rate, p99 landed -> committed <= 1 s for ${RATE_SECONDS}s$floor" \
             "$sustained" ">=" 150000 " events/s"
     fi
-    for part in bench/PROFILE.md bench/SCALEOUT.md; do # written by hand, kept verbatim
+    for part in bench/CONFLICT.md bench/FALLBACK.md bench/PROFILE.md bench/SCALEOUT.md; do
         if [ -f "$part" ]; then
             echo
             cat "$part"
