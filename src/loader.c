@@ -60,7 +60,7 @@
 #include <unistd.h>
 
 #define READ_CHUNK_BYTES ((size_t)256 * 1024)
-#define COPY_FLUSH_BYTES ((size_t)1024 * 1024)
+#define COPY_FLUSH_BYTES ((size_t)128 * 1024) /* small: the server works while rows are read */
 #define STAGING_STICKY_BATCHES 16
 #define CAREFUL_STICKY_BATCHES 16
 
