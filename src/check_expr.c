@@ -249,16 +249,22 @@ struct parser {
     size_t why_size;
 };
 
+/* The first failure's words, for the parser and the compiler alike; later ones are dropped. */
+static void note_failure(bool *failed, char *why, size_t why_size, const char *fmt, va_list ap)
+{
+    if (*failed)
+        return;
+    *failed = true;
+    vsnprintf(why, why_size, fmt, ap);
+}
+
 static void fail(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 static void fail(struct parser *p, const char *fmt, ...)
 {
-    if (p->failed)
-        return;
-    p->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(p->why, p->why_size, fmt, ap);
+    note_failure(&p->failed, p->why, p->why_size, fmt, ap);
     va_end(ap);
 }
 
@@ -835,12 +841,9 @@ static void cfail(struct compiler *k, const char *fmt, ...) __attribute__((forma
 
 static void cfail(struct compiler *k, const char *fmt, ...)
 {
-    if (k->failed)
-        return;
-    k->failed = true;
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(k->why, k->why_size, fmt, ap);
+    note_failure(&k->failed, k->why, k->why_size, fmt, ap);
     va_end(ap);
 }
 
