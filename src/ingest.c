@@ -246,8 +246,11 @@ static size_t after_commit(struct worker *w, struct batch *b, double t0, size_t 
             log_info(w->component, "'%s' was already loaded on %s as '%s'; left in place for the "
                      "archiver", bf->e->name, bf->lf.committed_at, bf->lf.archived_as);
         }
-        if (!bf->e)
-            continue; /* a segment: its file's fate is the split's, then its owner's */
+        if (!bf->e) { /* a segment: its file's fate is the split's, then its owner's */
+            done += fate == BATCH_FATE_NONE && bf->action == BATCH_LOAD;
+            quarantined += bf->action == BATCH_QUARANTINE;
+            continue;
+        }
         switch (fate) {
         case BATCH_FATE_AGAIN_NOW:
             file_queue_push_front(w->queue, bf->e); /* the next chunk, or deferred: next */
