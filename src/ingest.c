@@ -680,7 +680,7 @@ int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct in
     memset(&sh, 0, sizeof(sh));
     pthread_mutex_init(&sh.mu, NULL);
     sh.stats = stats;
-    split_board_init(&sh.board, o->contract->table.name, o->max_row_bytes);
+    split_board_init(&sh.board, o->contract->table.name, o->max_row_bytes, n);
     struct worker *workers = xcalloc(n, sizeof(*workers));
     pthread_t threads[MAX_WORKERS];
     int rc = 0;

@@ -50,13 +50,15 @@ struct split {
     bool abandoned;
 };
 
-void split_board_init(struct split_board *b, const char *table, size_t max_row_bytes)
+void split_board_init(struct split_board *b, const char *table, size_t max_row_bytes,
+                      unsigned workers)
 {
     memset(b, 0, sizeof(*b));
     pthread_mutex_init(&b->mu, NULL);
     pthread_cond_init(&b->cv, NULL);
     b->table = table;
     b->max_row_bytes = max_row_bytes;
+    b->workers = workers ? workers : 1;
 }
 
 void split_board_destroy(struct split_board *b)
@@ -86,8 +88,10 @@ struct split *split_offer(struct split_board *b, const char *name, const char *h
     return sp;
 }
 
-/* The end of the segment starting at the rest of sp: the first row end at least seg_bytes on,
- * or the end of the file (also when what would be left is under a quarter segment). */
+/* The end of the segment starting at the rest of sp: the first row end at least `want` bytes
+ * on, or the end of the file (also when what would be left is under a quarter of that). `want`
+ * is seg_bytes, but shrinks towards the end of the file (down to an eighth of it), so the last
+ * segments are spread over the workers instead of leaving one loading while the others wait. */
 static int find_cut(const struct split_board *b, struct split *sp, uint64_t *cut,
                     uint64_t *cut_line)
 {
@@ -96,12 +100,17 @@ static int find_cut(const struct split_board *b, struct split *sp, uint64_t *cut
     csv_reader_reset(r, sp->plan_off, sp->plan_line);
     uint64_t pos = sp->plan_off;
     int rc = 0;
+    uint64_t rest = sp->size - sp->plan_off, want = sp->seg_bytes;
+    if (rest < want * b->workers)
+        want = rest / b->workers > want / 8 ? rest / b->workers : want / 8;
+    if (!want)
+        want = 1;
     *cut = UINT64_MAX;
     for (;;) {
         struct csv_row row;
         enum csv_next n;
         while ((n = csv_reader_next(r, &row)) == CSV_ROW)
-            if (row.end_offset - sp->plan_off >= sp->seg_bytes) {
+            if (row.end_offset - sp->plan_off >= want) {
                 *cut = row.end_offset;
                 *cut_line = row.next_line;
                 break;
@@ -123,7 +132,7 @@ static int find_cut(const struct split_board *b, struct split *sp, uint64_t *cut
     }
     free(chunk);
     csv_reader_free(r);
-    if (*cut != UINT64_MAX && sp->size - *cut < sp->seg_bytes / 4)
+    if (*cut != UINT64_MAX && sp->size - *cut < want / 4)
         *cut = UINT64_MAX;
     return rc;
 }

@@ -27,9 +27,11 @@ struct split_board {
     struct split *head;
     const char *table;    /* the target table, as the ledger names it */
     size_t max_row_bytes; /* for the reader that finds the cuts */
+    unsigned workers;     /* who may take segments */
 };
 
-void split_board_init(struct split_board *b, const char *table, size_t max_row_bytes);
+void split_board_init(struct split_board *b, const char *table, size_t max_row_bytes,
+                      unsigned workers);
 void split_board_destroy(struct split_board *b);
 
 /* One segment taken by a worker: load [off, end) of the file, starting at line `line`. */
