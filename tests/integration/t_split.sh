@@ -39,6 +39,10 @@ ingest() {
         --workers "$workers" --batch-bytes "$batch" --checkpoint-dir "$WORK/ck" \
         --error-dir "$WORK/err" --log-level info
 }
+no_ingester_session() {
+    [ "$(psql_q "SELECT count(*) FROM pg_stat_activity
+                 WHERE application_name LIKE 'sluice-ingest%'")" == 0 ]
+}
 fresh_input() {
     rm -rf "$WORK/in" && mkdir -p "$WORK/in" && cp "$WORK/big.csv" "$WORK/in/big.csv"
 }
@@ -104,9 +108,13 @@ RANDOM=7
 points=(claimed mid-copy segment-turn before-commit after-commit)
 kills=0
 for round in $(seq 1 12); do
-    ingest "$WORK/in" 2 150000 SLUICE_FAULT="${points[RANDOM % 5]}:$((RANDOM % 6 + 1))"
+    fault="${points[RANDOM % 5]}:$((RANDOM % 6 + 1))"
+    ingest "$WORK/in" 2 150000 SLUICE_FAULT="$fault"
+    echo "# round $round: $fault, exit $RC"
     [ "$RC" = 77 ] && kills=$((kills + 1))
+    [ "$RC" = 77 ] || [ "$RC" = 0 ] || fail "killed run: exit $RC" "$(tail -n 5 <<<"$ERR")"
     [ "$(psql_q "SELECT status FROM ingest_files")" = done ] && break
+    wait_for 20 no_ingester_session || fail "the killed ingester's sessions ended"
 done
 ingest "$WORK/in" 2 150000
 expect_eq "after $kills kills: exit 0" "$RC" 0
