@@ -84,6 +84,8 @@ void batch_start_attempt(struct batch *b)
 bool batch_full(const struct batch *b, const struct batch_file *bf, size_t reject_bytes)
 {
     uint64_t in_file = bf->end_offset - bf->lf.offset;
+    if (bf->seg_end)
+        return bf->end_offset >= bf->seg_end || reject_bytes >= BATCH_REJECT_CAP_BYTES;
     return in_file >= b->limit_bytes || b->in_bytes + in_file >= 2 * b->limit_bytes ||
            reject_bytes >= BATCH_REJECT_CAP_BYTES;
 }

@@ -39,6 +39,7 @@ struct batch_file {
     uint64_t dropped;              /* sent, then not written: skipped, collapsed or declined */
     uint64_t updated;              /* sent, and replaced a stored row (--on-conflict update) */
     bool at_eof;
+    uint64_t seg_end; /* a segment of a split file (lf.segment): it ends here, else 0 */
     size_t header_at; /* the loader: 1 + where this attempt put the header line, or 0 */
     char *quarantine_why; /* heap: the file is refused whole, with this reason, else NULL */
 };
@@ -72,7 +73,7 @@ void batch_start_attempt(struct batch *b);
 
 /* Is the batch full at this row boundary of bf? A file is cut only when it alone fills a batch
  * (a large file, committed in chunks) or the batch has grown to twice its limit; the dead
- * letters' bytes close it too. */
+ * letters' bytes close it too. A segment (split.c) is cut at its end, or by the dead letters. */
 bool batch_full(const struct batch *b, const struct batch_file *bf, size_t reject_bytes);
 /* bf stopped before its end: the files planned after it wait for the next batch. */
 void batch_defer_rest(struct batch *b, const struct batch_file *bf);

@@ -17,6 +17,7 @@ enum sink_result {
     SINK_REJECTED,  /* the server refused a row's data (db_sqlstate_row_refused): the caller
                      * finds the row (row_bisect) */
     SINK_FATAL,     /* the statement failed for another reason (logged) */
+    SINK_OUT_OF_TURN, /* a segment's ledger advance came before the segment ahead of it */
 };
 
 /* Run a statement with text parameters. On SINK_OK with out != NULL, *out is the result and the

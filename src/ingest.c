@@ -31,6 +31,7 @@
 #include "metrics.h"
 #include "name_codec.h"
 #include "retry_limit.h"
+#include "split.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -51,6 +52,8 @@ struct shared {
     pthread_mutex_t mu;
     struct ingest_stats *stats;
     double metrics_written_at;
+    struct split_board board; /* large files being loaded as segments (its own lock) */
+    unsigned idle;            /* --once: workers with nothing of their own left (board lock) */
 };
 
 /* One worker: its own connection, queue, batch and loader. */
@@ -66,6 +69,8 @@ struct worker {
     struct file_queue *queue;
     struct loader *loader;
     struct batch batch;
+    struct batch seg_batch; /* a segment of a split file taken from the board */
+    char no_split[FILEHASH_HEX_LEN + 1]; /* the content whose split was abandoned: not again */
     struct file_policy policy;
     struct retry_limit *retries; /* error-folder moves that failed */
     size_t max_files;            /* files (so descriptors) one batch may hold */
@@ -220,9 +225,8 @@ static void write_metrics(struct worker *w, bool force)
 
 /* After COMMIT: each file's fate, the counters, the log line. Returns files that progressed
  * (*touched: how many of them were loaded or quarantined, not just found finished). */
-static size_t after_commit(struct worker *w, double t0, size_t *touched)
+static size_t after_commit(struct worker *w, struct batch *b, double t0, size_t *touched)
 {
-    struct batch *b = &w->batch;
     size_t files = 0, progressed = 0, done = 0, quarantined = 0, redropped = 0;
     uint64_t bytes_read = 0;
     for (size_t i = b->n; i-- > 0;) {
@@ -241,6 +245,11 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
             redropped++;
             log_info(w->component, "'%s' was already loaded on %s as '%s'; left in place for the "
                      "archiver", bf->e->name, bf->lf.committed_at, bf->lf.archived_as);
+        }
+        if (!bf->e) { /* a segment: its file's fate is the split's, then its owner's */
+            done += fate == BATCH_FATE_NONE && bf->action == BATCH_LOAD;
+            quarantined += bf->action == BATCH_QUARANTINE;
+            continue;
         }
         switch (fate) {
         case BATCH_FATE_AGAIN_NOW:
@@ -263,7 +272,7 @@ static size_t after_commit(struct worker *w, double t0, size_t *touched)
         }
     }
     for (size_t i = 0; i < b->n; i++)
-        if (batch_fate(&b->files[i]) == BATCH_FATE_AGAIN_LATER)
+        if (b->files[i].e && batch_fate(&b->files[i]) == BATCH_FATE_AGAIN_LATER)
             file_queue_push_back(w->queue, b->files[i].e);
     uint64_t loaded, rejected, skipped = 0, updated = 0;
     batch_counts(b, &loaded, &rejected);
@@ -316,32 +325,25 @@ static void reconnect(struct worker *w)
     w->conn = db_connect(w->o->conninfo, w->component, w->o->lock_timeout, w->stop);
 }
 
-/* Plan one batch and see it committed, waiting out database outages (the retry policy).
- * Returns how many files it loaded or quarantined. */
-static size_t process_batch(struct worker *w)
+/* See batch b committed, waiting out database outages (the retry policy). SINK_OK once
+ * committed (*t0: when the committing attempt began); SINK_OUT_OF_TURN for a segment that came
+ * before the one ahead of it (rolled back); another result when it gave up (a stop, no
+ * connection, or a failure that kept coming back). */
+static enum sink_result commit_batch(struct worker *w, struct batch *b, double *t0)
 {
-    plan_batch(w);
-    if (!w->batch.n)
-        return 0;
     loader_begin_batch(w->loader);
     for (unsigned attempt = 0;; attempt++) {
-        if (!w->conn || atomic_load(w->stop)) {
-            requeue_batch(w);
-            return 0;
-        }
-        double t0 = clock_now();
-        enum sink_result r = loader_run(w->loader, w->conn, &w->batch);
-        if (r == SINK_OK) {
-            size_t touched;
-            size_t progressed = after_commit(w, t0, &touched);
-            batch_close_files(&w->batch);
-            if (!progressed)
-                clock_sleep(0.05, w->stop); /* everything is busy elsewhere */
-            return touched;
-        }
+        if (!w->conn || atomic_load(w->stop))
+            return SINK_RETRY;
+        *t0 = clock_now();
+        enum sink_result r = loader_run(w->loader, w->conn, b);
+        if (r == SINK_OK)
+            return r;
         rollback(w);
+        if (r == SINK_OUT_OF_TURN)
+            return r;
         metrics_add_retry();
-        if (w->batch.poisoned) {
+        if (b->poisoned) {
             log_warn(w->component, "a file of the batch failed on its own; redoing the batch "
                      "with that file quarantined");
             continue;
@@ -364,13 +366,173 @@ static size_t process_batch(struct worker *w)
         }
         /* A statement failed for a reason other than the connection. Wait and redo: the ledger
          * is read again, so nothing is lost or doubled; the error is in the log. */
-        log_error(w->component, "batch of %zu files failed; retrying in %.0f s", w->batch.n,
+        log_error(w->component, "batch of %zu files failed; retrying in %.0f s", b->n,
                   FATAL_RETRY_SECONDS);
-        if (!clock_sleep(FATAL_RETRY_SECONDS, w->stop) || attempt > 1000) {
-            requeue_batch(w);
-            return 0;
+        if (!clock_sleep(FATAL_RETRY_SECONDS, w->stop) || attempt > 1000)
+            return SINK_FATAL;
+    }
+}
+
+/* Load one segment taken from the board as a batch of its own, and hand it back. */
+static void run_segment(struct worker *w, const struct split_job *job)
+{
+    struct batch *b = &w->seg_batch;
+    struct batch_file *bf = batch_slot(b);
+    enum split_outcome o = SPLIT_ABANDON;
+    uint64_t reached = 0, reached_line = 0;
+    bf->fd = fcntl(job->fd, F_DUPFD_CLOEXEC, 0);
+    if (bf->fd < 0) {
+        log_warn(w->component, "cannot share a descriptor of '%s': %m", job->name);
+        split_done(&w->sh->board, job, o, 0, 0);
+        return;
+    }
+    bf->st = job->st;
+    bf->lf.name = xstrdup(job->name);
+    snprintf(bf->lf.hash, sizeof(bf->lf.hash), "%s", job->hash);
+    bf->lf.size = (uint64_t)job->st.st_size;
+    bf->lf.mtime = job->st.st_mtim;
+    bf->lf.segment = true;
+    bf->lf.seg_offset = job->off;
+    bf->lf.seg_line = job->line;
+    bf->lf.seg_wait = job->wait;
+    bf->lf.seg_wait_key = job->wait_key;
+    bf->seg_end = job->end;
+    batch_plan_keep(b);
+    double t0;
+    enum sink_result r = commit_batch(w, b, &t0);
+    if (r == SINK_OK) {
+        bf = &b->files[0];
+        if (bf->action == BATCH_LOAD) {
+            o = SPLIT_COMMITTED;
+            reached = bf->at_eof ? UINT64_MAX : bf->end_offset;
+            reached_line = bf->end_line;
+        }
+        size_t touched;
+        after_commit(w, b, t0, &touched);
+    } else if (r == SINK_OUT_OF_TURN) {
+        o = SPLIT_AGAIN;
+    }
+    batch_close_files(b);
+    split_done(&w->sh->board, job, o, reached, reached_line);
+}
+
+/* Is the planned batch one large file, worth loading as segments by every worker? */
+static bool split_wanted(const struct worker *w)
+{
+    const struct batch *b = &w->batch;
+    if (w->nworkers < 2 || b->n != 1)
+        return false;
+    const struct batch_file *bf = &b->files[0];
+    return bf->fd >= 0 && !bf->quarantine_why &&
+           (uint64_t)bf->st.st_size > 2 * b->limit_bytes &&
+           strcmp(bf->lf.hash, w->no_split) != 0;
+}
+
+/* The planned batch's one large file, loaded as segments: registered and its progress read in
+ * a transaction of its own, offered on the board, and loaded by this worker and any other that
+ * is free. Afterwards the file goes back to the queue: the ordinary path finds it done (or,
+ * when the split was abandoned, resumes it from the ledger). False, with nothing changed, when
+ * the file is not worth it after all (little left, busy elsewhere, not loading). */
+static bool split_own(struct worker *w)
+{
+    struct batch *b = &w->batch;
+    struct batch_file *bf = &b->files[0];
+    struct ledger_file *lf = &bf->lf;
+    b->lf[0] = lf;
+    const char *table = w->o->contract->table.name;
+    if (!w->conn)
+        return false;
+    enum sink_result r = sink_exec(w->conn, "BEGIN", "BEGIN");
+    if (r == SINK_OK)
+        r = ledger_claim(w->conn, table, &lf, 1);
+    bool want = r == SINK_OK && !lf->busy && strcmp(lf->status, "loading") == 0 &&
+                lf->size - lf->offset > 2 * b->limit_bytes;
+    if (r == SINK_OK)
+        r = sink_exec(w->conn, want ? "COMMIT" : "ROLLBACK", "register file");
+    if (r != SINK_OK)
+        rollback(w);
+    if (r != SINK_OK || !want)
+        return false;
+    struct split_board *board = &w->sh->board;
+    struct split *sp = split_offer(board, lf->name, lf->hash, bf->fd, &bf->st, lf->offset,
+                                   lf->line, b->limit_bytes);
+    log_info(w->component, "'%s': %" PRIu64 " bytes to load, in segments of about %" PRIu64
+             " bytes that every worker takes", bf->e->name, lf->size - lf->offset,
+             b->limit_bytes);
+    for (;;) {
+        if (atomic_load(w->stop))
+            split_abandon(board, sp);
+        struct split_job job;
+        if (split_take(board, sp, &job))
+            run_segment(w, &job);
+        else if (split_wait(board, sp))
+            break;
+    }
+    if (!split_close(board, sp)) {
+        snprintf(w->no_split, sizeof(w->no_split), "%s", lf->hash);
+        if (!atomic_load(w->stop))
+            log_info(w->component, "'%s': segments stopped; the rest loads as one stream",
+                     bf->e->name);
+    }
+    requeue_batch(w); /* the ordinary path finishes it: found done, or resumed */
+    return true;
+}
+
+/* Plan one batch and see it committed. Returns how many files it loaded or quarantined. */
+static size_t process_batch(struct worker *w)
+{
+    plan_batch(w);
+    if (!w->batch.n)
+        return 0;
+    if (split_wanted(w) && split_own(w))
+        return 1;
+    double t0;
+    if (commit_batch(w, &w->batch, &t0) != SINK_OK) {
+        requeue_batch(w);
+        return 0;
+    }
+    size_t touched;
+    size_t progressed = after_commit(w, &w->batch, t0, &touched);
+    batch_close_files(&w->batch);
+    if (!progressed)
+        clock_sleep(0.05, w->stop); /* everything is busy elsewhere */
+    return touched;
+}
+
+/* Take a segment of a split from the board and load it; false when there is none. */
+static bool help_split(struct worker *w)
+{
+    struct split_job job;
+    if (w->nworkers < 2 || !split_take(&w->sh->board, NULL, &job))
+        return false;
+    run_segment(w, &job);
+    return true;
+}
+
+/* --once, and nothing of this worker's own is left: help with splits until every worker is
+ * through, so a large file found late by one worker is still shared. */
+static void help_until_all_idle(struct worker *w)
+{
+    struct split_board *board = &w->sh->board;
+    pthread_mutex_lock(&board->mu);
+    w->sh->idle++;
+    pthread_cond_broadcast(&board->cv);
+    while (w->sh->idle < w->nworkers && !atomic_load(w->stop)) {
+        pthread_mutex_unlock(&board->mu);
+        bool helped = help_split(w);
+        pthread_mutex_lock(&board->mu);
+        if (!helped && w->sh->idle < w->nworkers) {
+            struct timespec until;
+            clock_gettime(CLOCK_REALTIME, &until);
+            until.tv_nsec += 100 * 1000 * 1000;
+            if (until.tv_nsec >= 1000000000L) {
+                until.tv_sec++;
+                until.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&board->cv, &board->mu, &until);
         }
     }
+    pthread_mutex_unlock(&board->mu);
 }
 
 /* The checkpoint folder's lock: one process per checkpoint folder. Returns the fd, or -1. */
@@ -401,6 +563,7 @@ static int lock_checkpoint(const char *dir)
 static void worker_release(struct worker *w)
 {
     batch_release(&w->batch);
+    batch_release(&w->seg_batch);
     retry_limit_free(w->retries);
     loader_free(w->loader);
     file_queue_free(w->queue);
@@ -418,6 +581,7 @@ static int worker_init(struct worker *w)
     else
         snprintf(w->component, sizeof(w->component), "ingest");
     batch_init(&w->batch, o->batch_bytes, w->max_files);
+    batch_init(&w->seg_batch, o->batch_bytes, 1);
     w->retries = retry_limit_new(RETRY_LIMIT_INTERVAL_S);
     struct loader_options lo = {
         .table = &o->contract->table,
@@ -469,6 +633,10 @@ static void *worker_run(void *arg)
             w->rc = -1;
             break;
         }
+        if (help_split(w)) {
+            drained_check = false;
+            continue;
+        }
         if (file_queue_len(w->queue)) {
             if (process_batch(w) > 0)
                 drained_check = false;
@@ -479,8 +647,11 @@ static void *worker_run(void *arg)
              * here again with nothing loaded since means that listing found nothing new (files
              * it re-checked and found finished do not count, so a folder of done files that
              * outgrows what the queue remembers still ends). */
-            if (drained_check)
+            if (drained_check) {
+                if (w->nworkers > 1)
+                    help_until_all_idle(w);
                 break;
+            }
             drained_check = true;
             file_queue_request_rescan(w->queue);
         }
@@ -509,6 +680,7 @@ int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct in
     memset(&sh, 0, sizeof(sh));
     pthread_mutex_init(&sh.mu, NULL);
     sh.stats = stats;
+    split_board_init(&sh.board, o->contract->table.name, o->max_row_bytes, n);
     struct worker *workers = xcalloc(n, sizeof(*workers));
     pthread_t threads[MAX_WORKERS];
     int rc = 0;
@@ -548,6 +720,7 @@ int ingest_run(const struct ingest_options *o, const atomic_int *stop, struct in
         worker_release(&workers[k]);
     free(workers);
     pthread_mutex_destroy(&sh.mu);
+    split_board_destroy(&sh.board);
     close(lockfd);
     log_info("ingest",
              "stopped: %" PRIu64 " files done, %" PRIu64 " quarantined, %" PRIu64

@@ -38,6 +38,12 @@ int64_t ledger_lock_key(const char *table, const char *name, const char *hash)
     return (int64_t)XXH3_64bits_withSeed(name, strlen(name), seed);
 }
 
+int64_t ledger_segment_key(const char *table, const char *name, const char *hash, uint64_t offset)
+{
+    uint64_t file = (uint64_t)ledger_lock_key(table, name, hash);
+    return (int64_t)XXH3_64bits_withSeed(&offset, sizeof(offset), file);
+}
+
 /* The files' advisory lock keys as an array literal in keys; only the busy ones with busy_only. */
 static const char *lock_keys(struct buf *keys, const char *table, struct ledger_file **files,
                              size_t n, bool busy_only)
@@ -155,6 +161,57 @@ out:
     return r;
 }
 
+enum sink_result ledger_claim_segment(PGconn *conn, const char *table, struct ledger_file *f)
+{
+    char file_key[32], seg_key[32];
+    snprintf(file_key, sizeof(file_key), "%" PRId64, ledger_lock_key(table, f->name, f->hash));
+    snprintf(seg_key, sizeof(seg_key), "%" PRId64,
+             ledger_segment_key(table, f->name, f->hash, f->seg_offset));
+    const char *p1[] = {file_key, seg_key};
+    PGresult *res = NULL;
+    enum sink_result r = sink_query(conn,
+                                    "SELECT pg_try_advisory_xact_lock_shared($1::bigint) AND "
+                                    "pg_try_advisory_xact_lock($2::bigint)",
+                                    2, p1, PGRES_TUPLES_OK, "claim segment", &res);
+    if (r != SINK_OK)
+        return r;
+    f->busy = strcmp(PQgetvalue(res, 0, 0), "t") != 0;
+    f->redropped = f->seg_passed = false;
+    f->new_status = NULL;
+    PQclear(res);
+    if (f->busy)
+        return SINK_OK;
+    const char *p2[] = {table, f->name, f->hash};
+    r = sink_query(conn,
+                   "SELECT status, committed_offset, committed_line FROM ingest_files "
+                   "WHERE target_table = $1 AND file_name = $2 AND content_hash = $3",
+                   3, p2, PGRES_TUPLES_OK, "read ledger", &res);
+    if (r != SINK_OK)
+        return r;
+    if (PQntuples(res) != 1) {
+        PQclear(res);
+        log_error("ledger", "segment of an unregistered file '%s'", f->name);
+        return SINK_FATAL;
+    }
+    snprintf(f->status, sizeof(f->status), "%s", PQgetvalue(res, 0, 0));
+    uint64_t at = strtoull(PQgetvalue(res, 0, 1), NULL, 10);
+    PQclear(res);
+    f->committed_at[0] = f->archived_as[0] = '\0';
+    f->seg_passed = at > f->seg_offset;
+    f->offset = f->seg_offset;
+    f->line = f->seg_line;
+    return SINK_OK;
+}
+
+enum sink_result ledger_wait_turn(PGconn *conn, int64_t key)
+{
+    char k[32];
+    snprintf(k, sizeof(k), "%" PRId64, key);
+    const char *p[] = {k};
+    return sink_query(conn, "SELECT pg_advisory_xact_lock($1::bigint)", 1, p, PGRES_TUPLES_OK,
+                      "wait for the segment ahead", NULL);
+}
+
 enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_file **files,
                                 size_t n)
 {
@@ -202,7 +259,12 @@ enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_f
             "WHERE f.target_table = $12 AND f.file_name = t.n AND f.content_hash = t.h "
             "AND f.committed_offset = t.old AND f.status = 'loading'",
             NCOLS + 1, p, PGRES_COMMAND_OK, "update ledger", &res);
-        if (r == SINK_OK && strtoull(PQcmdTuples(res), NULL, 10) != moving) {
+        if (r == SINK_OK && moving == 1 && files[0]->segment &&
+            strtoull(PQcmdTuples(res), NULL, 10) == 0) {
+            log_debug("ledger", "segment of '%s' at %" PRIu64 " is out of turn", files[0]->name,
+                      files[0]->seg_offset);
+            r = SINK_OUT_OF_TURN;
+        } else if (r == SINK_OK && strtoull(PQcmdTuples(res), NULL, 10) != moving) {
             log_error("ledger", "ledger moved under this batch (%s of %zu rows updated)",
                       PQcmdTuples(res), moving);
             r = SINK_FATAL;

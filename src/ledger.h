@@ -37,6 +37,13 @@ struct ledger_file {
     uint64_t new_offset, new_line, loaded, rejected;
     uint64_t skipped, updated; /* --on-conflict skip and update (rows_skipped, rows_updated) */
     const char *header_line;   /* line 1 as text, read by this batch (recorded once), or NULL */
+
+    /* One segment of a large file loaded by several workers (split.c), else all zero. */
+    bool segment;
+    uint64_t seg_offset, seg_line; /* where the segment starts */
+    bool seg_wait;                 /* a segment before it may still be in flight: wait_key */
+    int64_t seg_wait_key;          /* the claim key of the segment before it */
+    bool seg_passed;               /* the ledger is past this segment already */
 };
 
 /* In one open transaction: take each file's advisory lock (held until the transaction ends),
@@ -45,9 +52,21 @@ struct ledger_file {
 enum sink_result ledger_claim(PGconn *conn, const char *table, struct ledger_file **files,
                               size_t n);
 
+/* A segment's claim, in one open transaction: the file's claim key taken shared (so segments of
+ * one split coexist, and an ingester claiming the whole file sees it busy) and the segment's own
+ * key exclusive; the file must be registered already. Progress is read as in ledger_claim();
+ * when the ledger is at or before the segment, f->offset and f->line become the segment's start,
+ * so ledger_advance() moves the file from there; past it, f->seg_passed is set. */
+enum sink_result ledger_claim_segment(PGconn *conn, const char *table, struct ledger_file *f);
+
+/* A segment's turn: wait until the transaction holding the claim of the segment before it has
+ * ended. The wait is a lock the server sees, so a cycle with a row lock is a deadlock it breaks. */
+enum sink_result ledger_wait_turn(PGconn *conn, int64_t key);
+
 /* Compare-and-set: advance every file with new_status set, but only where the ledger still
  * says 'loading' at the offset this batch started from. SINK_FATAL when any row had moved. A
- * header_line is recorded where the ledger has none yet. */
+ * header_line is recorded where the ledger has none yet. A segment found out of turn (the
+ * segment before it has not committed) gives SINK_OUT_OF_TURN, logged at debug only. */
 enum sink_result ledger_advance(PGconn *conn, const char *table, struct ledger_file **files,
                                 size_t n);
 
@@ -79,5 +98,7 @@ enum sink_result ledger_mark_archived(PGconn *conn, const char *table, const cha
 
 /* The advisory lock key of one file of one table: the claim every ingester of that table takes. */
 int64_t ledger_lock_key(const char *table, const char *name, const char *hash);
+/* The claim key of the segment of that file starting at offset. */
+int64_t ledger_segment_key(const char *table, const char *name, const char *hash, uint64_t offset);
 
 #endif

@@ -892,7 +892,7 @@ static void decide(struct batch *b)
         bf->end_line = bf->lf.line;
         if (bf->lf.busy)
             bf->action = BATCH_SKIP_BUSY;
-        else if (strcmp(bf->lf.status, "loading") != 0)
+        else if (strcmp(bf->lf.status, "loading") != 0 || bf->lf.seg_passed)
             bf->action = BATCH_SKIP_DONE;
         else if (bf->quarantine_why)
             bf->action = BATCH_QUARANTINE;
@@ -972,13 +972,15 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     /* Deferred constraints are checked row by row too, not all at COMMIT. */
     if (r == SINK_OK && l->careful)
         r = sink_exec(conn, "SET CONSTRAINTS ALL IMMEDIATE", "SET CONSTRAINTS");
+    bool segment = b->n == 1 && b->lf[0]->segment;
     if (r == SINK_OK)
-        r = ledger_claim(conn, l->o.table->name, b->lf, b->n);
+        r = segment ? ledger_claim_segment(conn, l->o.table->name, b->lf[0])
+                    : ledger_claim(conn, l->o.table->name, b->lf, b->n);
     if (r != SINK_OK)
         return r;
     fault_point("claimed");
     decide(b);
-    for (size_t i = 0; i < b->n; i++)
+    for (size_t i = 0; i < b->n && !segment; i++)
         if (b->files[i].action == BATCH_SKIP_BUSY) {
             if ((r = ledger_free_stalled(conn, l->o.table->name, &l->stalls, b->lf, b->n,
                                          l->o.lock_timeout)) != SINK_OK)
@@ -1000,6 +1002,11 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     for (size_t i = 0; i < b->n; i++)
         if (b->files[i].header_at)
             b->files[i].lf.header_line = l->headers.data + b->files[i].header_at - 1;
+    if (segment && b->lf[0]->seg_wait && b->files[0].action == BATCH_LOAD) {
+        fault_point("segment-turn");
+        if ((r = ledger_wait_turn(conn, b->lf[0]->seg_wait_key)) != SINK_OK)
+            return r;
+    }
     if ((r = ledger_advance(conn, l->o.table->name, b->lf, b->n)) != SINK_OK)
         return r;
     fault_point("before-commit");

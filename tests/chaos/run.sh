@@ -5,7 +5,7 @@
 # SCENARIOS="kill9 stall ..." (default: all of them).
 set -u
 dir=$(dirname "$0")
-SCENARIOS=${SCENARIOS:-faults kill9 pgcrash terminate stall diskfull overflow sigterm archiver_kill9 shared_kill9 fallback_kill9 liveness conflict_kill9}
+SCENARIOS=${SCENARIOS:-faults kill9 pgcrash terminate stall diskfull overflow sigterm archiver_kill9 shared_kill9 fallback_kill9 liveness conflict_kill9 split_kill9}
 passed=0 failed=0 broken=""
 for s in $SCENARIOS; do
     echo "== $s"
