@@ -64,8 +64,7 @@ const struct row_sort_entry *row_sort_sort(struct row_sort *s)
 {
     if (s->n < 2)
         return s->rows;
-    size_t count[8][256];
-    memset(count, 0, sizeof(count));
+    size_t count[8][256] = {{0}};
     for (size_t i = 0; i < s->n; i++) {
         uint64_t p = s->rows[i].prefix;
         for (int d = 0; d < 8; d++)
