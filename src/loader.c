@@ -34,8 +34,14 @@
  * stages the refused copies of the group and upserts them after it (collapsed as above), so the
  * modes mean the same on both paths.
  *
- * Memory is bounded: the reader holds at most one row plus one read chunk, COPY data is sent
- * every COPY_FLUSH_BYTES, and the batch closes early when its dead letters reach
+ * On the direct path the valid rows are held in runs of SORT_RUN_BYTES, each sorted by a prefix
+ * of its key (row_sort.c) and sent in COPY_FLUSH_BYTES pieces while the COPY stays open, so the
+ * server inserts in key order and works on one run while the next is read. The order is a hint
+ * to the server only: which rows are sent, dead-lettered or counted is decided as they are read.
+ *
+ * Memory is bounded: the reader holds at most one row plus one read chunk, the direct path one
+ * run (SORT_RUN_BYTES plus a row, and 16 bytes per row to sort it) and the other paths COPY data
+ * up to COPY_FLUSH_BYTES, and the batch closes early when its dead letters reach
  * BATCH_REJECT_CAP_BYTES. A COPY that cannot be finished is ended explicitly with a reason.
  * Files are only read here, never moved.
  */
@@ -49,6 +55,7 @@
 #include "mem.h"
 #include "metrics.h"
 #include "row_bisect.h"
+#include "row_sort.h"
 #include "table_name.h"
 #include "validate.h"
 
@@ -61,6 +68,11 @@
 
 #define READ_CHUNK_BYTES ((size_t)256 * 1024)
 #define COPY_FLUSH_BYTES ((size_t)128 * 1024) /* small: the server works while rows are read */
+/* The direct path holds this much COPY data, sorts it by key and sends it: the key's B-tree is
+ * then walked in order while the next run is read. Measured on 1,000,000 generated rows, 2
+ * workers: 2 MiB gains little, 4 and 8 MiB more, 16 MiB most but its peak RSS (65 MB clean, 77 MB
+ * with 5% dead letters) is over the 64 MB bound; 8 MiB stays under it (44 and 58 MB). */
+#define SORT_RUN_BYTES ((size_t)8 * 1024 * 1024)
 #define STAGING_STICKY_BATCHES 16
 #define CAREFUL_STICKY_BATCHES 16
 
@@ -72,6 +84,9 @@ struct loader {
     struct buf copy, rej, key;
     struct buf headers;      /* the header lines read in this attempt, for the ledger */
     struct idset *batch_ids; /* keys sent in this batch */
+    bool have_key;           /* l->key holds the key of the row just accepted */
+    struct row_sort *run;    /* direct path: the rows held in l->copy, by key prefix */
+    struct buf sorted;       /* a piece of the sorted run, being sent */
     struct buf open_cols;    /* the column list of the open COPY (empty when none is open) */
     bool copy_open;
     uint64_t open_rows;      /* rows sent in it */
@@ -335,6 +350,8 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->headers);
     buf_init(&l->open_cols);
     l->batch_ids = idset_new();
+    l->run = row_sort_new();
+    buf_init(&l->sorted);
     buf_init(&l->careful_upserts);
     make_stage_sql(l);
     l->reparse = csv_reader_new(o->max_row_bytes);
@@ -355,6 +372,8 @@ void loader_free(struct loader *l)
     buf_release(&l->headers);
     buf_release(&l->open_cols);
     idset_free(l->batch_ids);
+    row_sort_free(l->run);
+    buf_release(&l->sorted);
     buf_release(&l->careful_upserts);
     free(l->stage_create_sql);
     free(l->stage_route_sql);
@@ -457,9 +476,11 @@ static int read_header(struct loader *l, struct batch_file *bf, struct csv_row *
  * mode every copy goes on: the staging query keeps the last. */
 static bool first_in_batch(struct loader *l, struct verdict *v)
 {
+    l->have_key = false;
     if (l->o.on_conflict == LOADER_CONFLICT_UPDATE ||
         !schema_row_key(l->schema, &l->copy, &l->key))
         return true; /* no key, or a NULL in it: nothing to repeat */
+    l->have_key = true;
     if (idset_insert(l->batch_ids, l->key.data, l->key.len))
         return true;
     schema_duplicate_verdict(l->schema, &l->key, v);
@@ -495,6 +516,13 @@ static void take_row(struct loader *l, size_t file_idx, struct batch_file *bf,
             row_bisect_add(l->bisect, l->copy.data + mark, l->copy.len - mark,
                            keyed ? l->key.data : NULL, keyed ? l->key.len : 0, row, file_idx);
             l->copy.len = mark;
+        } else {
+            /* direct: held in the run; a row without a key sorts first */
+            const struct table_def *t = l->o.table;
+            uint64_t prefix = l->have_key ? row_sort_prefix(t->cols[t->key[0]].type.kind,
+                                                            l->key.data, l->key.len)
+                                          : 0;
+            row_sort_add(l->run, prefix, mark, l->copy.len - mark);
         }
         bf->sent++;
         l->open_rows++;
@@ -605,12 +633,33 @@ static enum sink_result careful_flush(struct loader *l, PGconn *conn)
     return r;
 }
 
-/* Send what the rows so far make: a full group in careful mode, else COPY data past the mark. */
+/* Direct path: send the run held in l->copy in key order, COPY_FLUSH_BYTES at a time, and
+ * start the next. */
+static enum sink_result run_send(struct loader *l, PGconn *conn)
+{
+    const struct row_sort_entry *e = row_sort_sort(l->run);
+    size_t n = row_sort_count(l->run);
+    enum sink_result r = SINK_OK;
+    buf_reset(&l->sorted);
+    for (size_t i = 0; i < n && r == SINK_OK; i++) {
+        buf_append(&l->sorted, l->copy.data + e[i].off, e[i].len);
+        if (l->sorted.len >= COPY_FLUSH_BYTES || i + 1 == n)
+            r = copy_sink_send(conn, &l->sorted);
+    }
+    row_sort_clear(l->run);
+    buf_reset(&l->copy);
+    return r;
+}
+
+/* Send what the rows so far make: a full group in careful mode, COPY data past the mark when
+ * staging, else a full run. */
 static enum sink_result send_rows(struct loader *l, PGconn *conn)
 {
     if (l->careful)
         return row_bisect_full(l->bisect) ? careful_flush(l, conn) : SINK_OK;
-    return l->copy.len >= COPY_FLUSH_BYTES ? copy_sink_send(conn, &l->copy) : SINK_OK;
+    if (l->staging)
+        return l->copy.len >= COPY_FLUSH_BYTES ? copy_sink_send(conn, &l->copy) : SINK_OK;
+    return l->copy.len >= SORT_RUN_BYTES ? run_send(l, conn) : SINK_OK;
 }
 
 /* ---- COPY streams ------------------------------------------------------------------------- */
@@ -720,7 +769,12 @@ static enum sink_result copy_close(struct loader *l, PGconn *conn, struct batch 
     if (!l->copy_open)
         return SINK_OK;
     l->copy_open = false;
-    enum sink_result r = copy_sink_end(conn, &l->copy, l->open_rows, "COPY rows");
+    enum sink_result r = l->staging ? SINK_OK : run_send(l, conn);
+    if (r != SINK_OK) {
+        copy_sink_abort(conn, "sluice could not send the data");
+        return r;
+    }
+    r = copy_sink_end(conn, &l->copy, l->open_rows, "COPY rows");
     if (r == SINK_OK && l->staging)
         r = stage_resolve(l, conn, b, l->open_rows);
     return r;
@@ -905,6 +959,7 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->rej);
     buf_reset(&l->headers);
     idset_clear(l->batch_ids);
+    row_sort_clear(l->run);
     row_bisect_clear(l->bisect);
     buf_reset(&l->careful_upserts);
     l->careful_pending = 0;
