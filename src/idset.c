@@ -44,7 +44,18 @@ void idset_free(struct idset *s)
 
 void idset_clear(struct idset *s)
 {
-    memset(s->slots, 0, s->cap * sizeof(*s->slots));
+    /* Sized for as many keys as it last held: a set cleared per small file stays small (and in
+     * the core's cache), one cleared per large batch does not grow again from scratch. */
+    size_t cap = 4096;
+    while ((s->count + 1) * 4 > cap * 3)
+        cap *= 2;
+    if (cap != s->cap) {
+        free(s->slots);
+        s->slots = xcalloc(cap, sizeof(*s->slots));
+        s->cap = cap;
+    } else {
+        memset(s->slots, 0, s->cap * sizeof(*s->slots));
+    }
     s->count = 0;
 }
 

@@ -10,14 +10,15 @@
  *   UPDATE ingest_files                   compare-and-set on the offset the batch started at
  *   COMMIT
  *
- * So a crash at any instant leaves all or nothing of a batch. An event_id repeated within the
- * batch is caught here in C (a hash set), and the later copy is a duplicate_key dead
- * letter. One already loaded makes COPY fail on the primary key (SINK_DUPLICATE): the caller
+ * So a crash at any instant leaves all or nothing of a batch. A key repeated within a file is
+ * caught here in C (a hash set of the file's keys, small enough to stay in the core's cache), and
+ * the later copy is a duplicate_key dead letter. One already loaded, or sent earlier in the batch
+ * from another file, makes COPY fail on the key (SINK_DUPLICATE): the caller
  * rolls back and calls again, and this time the rows go through a temporary staging table
  * where duplicates are routed to the dead letters in SQL; the next batches stay on that path
  * (duplicates come in runs) until one has none.
  *
- * --on-conflict changes only what becomes of those rows. skip: a repeat within the batch is
+ * --on-conflict changes only what becomes of those rows. skip: a repeat within a file is
  * dropped in C, and the staging query drops the rows already loaded instead of dead-lettering
  * them; both are counted as rows_skipped. update: every batch goes through staging, where the
  * earlier copies of a key repeated in the batch are dropped (rows_skipped: the last one read
@@ -83,7 +84,7 @@ struct loader {
     char *chunk;
     struct buf copy, rej, key;
     struct buf headers;      /* the header lines read in this attempt, for the ledger */
-    struct idset *batch_ids; /* keys sent in this batch */
+    struct idset *file_ids;  /* keys of the file being read, sent in this batch */
     bool have_key;           /* l->key holds the key of the row just accepted */
     struct row_sort *run;    /* direct path: the rows held in l->copy, by key prefix */
     struct buf sorted;       /* a piece of the sorted run, being sent */
@@ -349,7 +350,7 @@ struct loader *loader_new(const struct loader_options *o)
     buf_init(&l->key);
     buf_init(&l->headers);
     buf_init(&l->open_cols);
-    l->batch_ids = idset_new();
+    l->file_ids = idset_new();
     l->run = row_sort_new();
     buf_init(&l->sorted);
     buf_init(&l->careful_upserts);
@@ -371,7 +372,7 @@ void loader_free(struct loader *l)
     buf_release(&l->key);
     buf_release(&l->headers);
     buf_release(&l->open_cols);
-    idset_free(l->batch_ids);
+    idset_free(l->file_ids);
     row_sort_free(l->run);
     buf_release(&l->sorted);
     buf_release(&l->careful_upserts);
@@ -471,9 +472,10 @@ static int read_header(struct loader *l, struct batch_file *bf, struct csv_row *
     }
 }
 
-/* Is the key of the row just accepted new in this batch? If not, fill v: the later copy is a
- * duplicate_key dead letter (or, in skip mode, dropped), and the first one stays. In update
- * mode every copy goes on: the staging query keeps the last. */
+/* Is the key of the row just accepted new in its file (in this batch)? If not, fill v: the later
+ * copy is a duplicate_key dead letter (or, in skip mode, dropped), and the first one stays. A
+ * repeat across files of the batch is left to the server, as one of a key loaded before. In
+ * update mode every copy goes on: the staging query keeps the last. */
 static bool first_in_batch(struct loader *l, struct verdict *v)
 {
     l->have_key = false;
@@ -481,7 +483,7 @@ static bool first_in_batch(struct loader *l, struct verdict *v)
         !schema_row_key(l->schema, &l->copy, &l->key))
         return true; /* no key, or a NULL in it: nothing to repeat */
     l->have_key = true;
-    if (idset_insert(l->batch_ids, l->key.data, l->key.len))
+    if (idset_insert(l->file_ids, l->key.data, l->key.len))
         return true;
     schema_duplicate_verdict(l->schema, &l->key, v);
     return false;
@@ -844,6 +846,7 @@ static enum sink_result load_file(struct loader *l, PGconn *conn, struct batch *
             return r;
     }
     csv_reader_reset(l->reader, bf->lf.offset, bf->lf.line);
+    idset_clear(l->file_ids);
     uint64_t off = bf->lf.offset;
     for (;;) {
         enum csv_next n;
@@ -958,7 +961,7 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->copy);
     buf_reset(&l->rej);
     buf_reset(&l->headers);
-    idset_clear(l->batch_ids);
+    idset_clear(l->file_ids);
     row_sort_clear(l->run);
     row_bisect_clear(l->bisect);
     buf_reset(&l->careful_upserts);
