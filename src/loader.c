@@ -92,6 +92,7 @@ struct loader {
     bool copy_open;
     uint64_t open_rows;      /* rows sent in it */
     char *stage_create_sql, *stage_route_sql; /* made once from the table's definition */
+    char *stage_keys, *stage_tail; /* reject and skip: the staged insert's ORDER BY and its end */
     bool staging;
     unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
     struct ledger_stalls stalls; /* samples of the sessions holding files we want */
@@ -137,6 +138,26 @@ static void make_stage_sql(struct loader *l)
     }
     buf_putc(&keys, '\0');
     buf_putc(&match, '\0');
+    /* Insert in key order (two workers staging the same keys take them in one order, so they
+     * wait for each other instead of deadlocking), passing over a key another transaction
+     * committed meanwhile, and take the inserted rows out of staging (a row with a NULL in its
+     * key is always inserted): what stays lost a race, and is routed again. */
+    struct buf tail;
+    buf_init(&tail);
+    buf_printf(&tail, " ON CONFLICT (%s) DO NOTHING RETURNING %s), d AS (DELETE FROM sluice_stage "
+                      "u WHERE ",
+               keys.data, keys.data);
+    for (size_t k = 0; k < t->nkey; k++) {
+        buf_append(&tail, "u.", 2);
+        sql_append_ident(&tail, t->cols[t->key[k]].name);
+        buf_append(&tail, " IS NULL OR ", 12);
+    }
+    buf_printf(&tail, "EXISTS (SELECT 1 FROM i r WHERE %s) RETURNING u.sluice_file_idx) "
+                      "SELECT count(*) FROM d",
+               match.data);
+    buf_putc(&tail, '\0');
+    l->stage_tail = tail.data;
+    l->stage_keys = xstrdup(keys.data);
     if (l->o.on_conflict != LOADER_CONFLICT_REJECT) {
         /* skip: the repeats and the keys already loaded go; update: the earlier copies of a
          * repeated key go (the upsert replaces the stored rows). A key with a NULL never
@@ -378,6 +399,8 @@ void loader_free(struct loader *l)
     buf_release(&l->careful_upserts);
     free(l->stage_create_sql);
     free(l->stage_route_sql);
+    free(l->stage_keys);
+    free(l->stage_tail);
     row_bisect_free(l->bisect);
     csv_reader_free(l->reparse);
     free(l);
@@ -698,44 +721,55 @@ static enum sink_result stage_upsert(struct loader *l, PGconn *conn, struct batc
     return SINK_OK;
 }
 
-/* Staging mode: route duplicates to the dead letters (skip mode: drop them; update mode: drop
- * the earlier copies of a repeated key), insert (update mode: upsert) the rest, count per file,
- * and empty the staging table for the next layout. */
+/* Staging mode: route the staged rows whose key repeats in the batch or is loaded already to
+ * the dead letters (skip mode: drop them; update mode: drop the earlier copies of a repeated
+ * key), counting per file; *dups: how many. */
+static enum sink_result stage_route(struct loader *l, PGconn *conn, struct batch *b,
+                                    uint64_t *dups)
+{
+    PGresult *res = NULL;
+    bool reject = l->o.on_conflict == LOADER_CONFLICT_REJECT;
+    struct buf names;
+    buf_init(&names);
+    for (size_t i = 0; i < b->n; i++)
+        pgarray_add(&names, b->files[i].lf.name);
+    const char *p[] = {pgarray_end(&names)};
+    enum sink_result r = sink_query(conn, l->stage_route_sql, reject ? 1 : 0, p, PGRES_TUPLES_OK,
+                                    reject ? "route duplicates" : "drop repeated keys", &res);
+    buf_release(&names);
+    if (r != SINK_OK)
+        return r;
+    *dups = 0;
+    for (int i = 0; i < PQntuples(res); i++) {
+        size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
+        uint64_t n = strtoull(PQgetvalue(res, i, 1), NULL, 10);
+        if (idx < b->n) {
+            if (reject)
+                b->files[idx].duplicates += n;
+            else
+                b->files[idx].dropped += n;
+        }
+        *dups += n;
+    }
+    PQclear(res);
+    if (!reject)
+        metrics_batch_conflicts(*dups, 0);
+    return SINK_OK;
+}
+
+/* Staging mode: route the duplicates (stage_route), insert (update mode: upsert) the rest, and
+ * empty the staging table for the next layout. Every row sent is accounted for once. */
 static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct batch *b,
                                       uint64_t sent)
 {
     PGresult *res = NULL;
     enum sink_result r;
-    uint64_t dups = 0;
-    bool reject = l->o.on_conflict == LOADER_CONFLICT_REJECT;
+    uint64_t dups = 0, more = 0, inserted;
     if (l->stage_route_sql) {
-        struct buf names;
-        buf_init(&names);
-        for (size_t i = 0; i < b->n; i++)
-            pgarray_add(&names, b->files[i].lf.name);
-        const char *p[] = {pgarray_end(&names)};
-        r = sink_query(conn, l->stage_route_sql, reject ? 1 : 0, p, PGRES_TUPLES_OK,
-                       reject ? "route duplicates" : "drop repeated keys", &res);
-        buf_release(&names);
-        if (r != SINK_OK)
+        if ((r = stage_route(l, conn, b, &dups)) != SINK_OK)
             return r;
-        if (PQntuples(res) == 0)
+        if (dups == 0)
             l->staging_batches = 0; /* no duplicates here: back to the direct path */
-        for (int i = 0; i < PQntuples(res); i++) {
-            size_t idx = strtoul(PQgetvalue(res, i, 0), NULL, 10);
-            uint64_t n = strtoull(PQgetvalue(res, i, 1), NULL, 10);
-            if (idx < b->n) {
-                if (reject)
-                    b->files[idx].duplicates += n;
-                else
-                    b->files[idx].dropped += n;
-            }
-            dups += n;
-        }
-        PQclear(res);
-        res = NULL;
-        if (!reject)
-            metrics_batch_conflicts(dups, 0);
     }
     if (l->o.on_conflict == LOADER_CONFLICT_UPDATE) {
         uint64_t written;
@@ -749,17 +783,26 @@ static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct bat
         return sink_exec(conn, "TRUNCATE sluice_stage", "empty the staging table");
     }
     const char *cols = l->open_cols.data;
-    char *sql = xasprintf("INSERT INTO %s %s SELECT %.*s FROM sluice_stage", l->o.table->sql_name,
-                          cols, (int)(strlen(cols) - 2), cols + 1);
-    r = sink_query(conn, sql, 0, NULL, PGRES_COMMAND_OK, "insert staged rows", &res);
+    bool keyed = l->stage_tail != NULL && l->o.table->key_immediate;
+    char *sql = keyed ? xasprintf("WITH i AS (INSERT INTO %s %s SELECT %.*s FROM sluice_stage "
+                                  "ORDER BY %s%s",
+                                  l->o.table->sql_name, cols, (int)(strlen(cols) - 2), cols + 1,
+                                  l->stage_keys, l->stage_tail)
+                      : xasprintf("INSERT INTO %s %s SELECT %.*s FROM sluice_stage",
+                                  l->o.table->sql_name, cols, (int)(strlen(cols) - 2), cols + 1);
+    r = sink_query(conn, sql, 0, NULL, keyed ? PGRES_TUPLES_OK : PGRES_COMMAND_OK,
+                   "insert staged rows", &res);
     free(sql);
     if (r != SINK_OK)
         return r;
-    uint64_t inserted = strtoull(PQcmdTuples(res), NULL, 10);
+    inserted = strtoull(keyed ? PQgetvalue(res, 0, 0) : PQcmdTuples(res), NULL, 10);
     PQclear(res);
-    if (inserted + dups != sent) {
+    if (inserted + dups < sent && l->stage_route_sql &&
+        (r = stage_route(l, conn, b, &more)) != SINK_OK) /* keys committed meanwhile */
+        return r;
+    if (inserted + dups + more != sent) {
         log_error("ingest", "staging: %" PRIu64 " inserted + %" PRIu64 " duplicates != %" PRIu64
-                            " sent", inserted, dups, sent);
+                            " sent", inserted, dups + more, sent);
         return SINK_FATAL;
     }
     return sink_exec(conn, "TRUNCATE sluice_stage", "empty the staging table");

@@ -174,7 +174,8 @@ static int read_key(PGconn *conn, struct table_def *t, const char *regclass, cha
     const char *p[] = {regclass};
     PGresult *r = catalog_query(
         conn,
-        "SELECT a.attname, k.indexrelid::regclass::text FROM (SELECT i.indkey, i.indexrelid"
+        "SELECT a.attname, k.indexrelid::regclass::text, k.indimmediate FROM (SELECT i.indkey,"
+        "   i.indexrelid, i.indimmediate"
         "   FROM pg_index i WHERE i.indrelid = $1::regclass"
         "   AND i.indisunique AND i.indpred IS NULL AND i.indexprs IS NULL"
         "   ORDER BY i.indisprimary DESC, i.indexrelid LIMIT 1) k,"
@@ -190,6 +191,7 @@ static int read_key(PGconn *conn, struct table_def *t, const char *regclass, cha
         const char *idx = PQgetvalue(r, 0, 1);
         const char *dot = strrchr(idx, '.');
         t->key_index = xstrdup(dot ? dot + 1 : idx);
+        t->key_immediate = strcmp(PQgetvalue(r, 0, 2), "t") == 0;
     }
     for (size_t i = 0; i < n; i++) {
         long c = table_def_column(t, PQgetvalue(r, (int)i, 0));

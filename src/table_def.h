@@ -38,6 +38,7 @@ struct table_def {
     size_t *key;     /* the primary key's columns (else the first unique constraint's) */
     size_t nkey;
     char *key_index; /* the name of the key's index (a unique violation names it), or NULL */
+    bool key_immediate; /* its uniqueness is checked row by row (not DEFERRABLE): an arbiter */
     struct table_check *checks;
     size_t nchecks;
 };
