@@ -72,7 +72,7 @@
 /* The direct path holds this much COPY data, sorts it by key and sends it: the key's B-tree is
  * then walked in order while the next run is read. Measured on 1,000,000 generated rows, 2
  * workers: 2 MiB gains little, 4 and 8 MiB more, 16 MiB most but its peak RSS (65 MB clean, 77 MB
- * with 5% dead letters) is over the 64 MB bound; 8 MiB stays under it (44 and 58 MB). */
+ * with 5% dead letters) is over the 64 MB bound; 8 MiB stays under it (44 and 58-61 MB). */
 #define SORT_RUN_BYTES ((size_t)8 * 1024 * 1024)
 #define STAGING_STICKY_BATCHES 16
 #define CAREFUL_STICKY_BATCHES 16
