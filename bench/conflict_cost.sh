@@ -92,9 +92,10 @@ base=$(median "${results[2]}")
     echo "Reading it: update mode sends every batch through the staging table and one upsert"
     echo "(\"update, no repeats\" against \"reject, no repeats\" is that price when nothing conflicts);"
     echo "reject and skip stay on the direct COPY until a key already loaded fails it, then redo the"
-    echo "batch through staging. With repeated keys, two workers loading overlapping keys can"
-    echo "deadlock on the direct COPY (the server picks one; the batch is redone), which costs"
-    echo "reject and skip; the upsert takes its keys in order and does not deadlock."
+    echo "batch through staging (and the next batches, while repeats keep coming), where the staged"
+    echo "rows are inserted in key order with ON CONFLICT (key) DO NOTHING and a row whose key another"
+    echo "worker committed meanwhile is routed like any repeat: two workers on overlapping keys wait"
+    echo "for each other instead of deadlocking. The dead letters of reject are written by SQL there."
     echo
     echo "| mode | files | rows/s (median) | runs | vs reject on the same files |"
     echo "| --- | --- | ---: | --- | ---: |"
