@@ -14,6 +14,7 @@
 #include "row_sort.h"
 
 #include "mem.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -93,17 +94,6 @@ const struct row_sort_entry *row_sort_sort(struct row_sort *s)
     return s->rows;
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 uint64_t row_sort_prefix(enum pgtype_kind kind, const char *key, size_t len)
 {
     const char *tab = memchr(key, '\t', len);
@@ -127,7 +117,7 @@ uint64_t row_sort_prefix(enum pgtype_kind kind, const char *key, size_t len)
     case PGT_UUID: {
         int digits = 0;
         for (size_t i = 0; i < len && digits < 16; i++) {
-            int h = hex_value(key[i]);
+            int h = hex_digit_value((unsigned char)key[i]);
             if (h < 0)
                 continue; /* hyphens and braces */
             p = p << 4 | (uint64_t)h;
