@@ -71,6 +71,7 @@ struct worker {
     struct batch batch;
     struct batch seg_batch; /* a segment of a split file taken from the board */
     char no_split[FILEHASH_HEX_LEN + 1]; /* the content whose split was abandoned: not again */
+    bool idle;                           /* counted in shared.idle */
     struct file_policy policy;
     struct retry_limit *retries; /* error-folder moves that failed */
     size_t max_files;            /* files (so descriptors) one batch may hold */
@@ -509,14 +510,27 @@ static bool help_split(struct worker *w)
     return true;
 }
 
+/* Nothing of this worker's own is left, or it is leaving (for whatever reason): counted once,
+ * so the helpers waiting for every worker to be through never wait for one that has gone. */
+static void worker_idle(struct worker *w)
+{
+    struct split_board *board = &w->sh->board;
+    pthread_mutex_lock(&board->mu);
+    if (!w->idle) {
+        w->idle = true;
+        w->sh->idle++;
+        pthread_cond_broadcast(&board->cv);
+    }
+    pthread_mutex_unlock(&board->mu);
+}
+
 /* --once, and nothing of this worker's own is left: help with splits until every worker is
  * through, so a large file found late by one worker is still shared. */
 static void help_until_all_idle(struct worker *w)
 {
     struct split_board *board = &w->sh->board;
+    worker_idle(w);
     pthread_mutex_lock(&board->mu);
-    w->sh->idle++;
-    pthread_cond_broadcast(&board->cv);
     while (w->sh->idle < w->nworkers && !atomic_load(w->stop)) {
         pthread_mutex_unlock(&board->mu);
         bool helped = help_split(w);
@@ -656,6 +670,7 @@ static void *worker_run(void *arg)
             file_queue_request_rescan(w->queue);
         }
     }
+    worker_idle(w);
     metrics_pending_release(w->id);
     metrics_watchdog_end();
     return NULL;
