@@ -119,16 +119,7 @@ static int code_index(const char *name)
 static int run(PGconn *conn, const char *sql, int n, const char *const *p, ExecStatusType want,
                const char *what, PGresult **out)
 {
-    PGresult *res = PQexecParams(conn, sql, n, NULL, p, NULL, NULL, 0);
-    if (db_check(conn, res, want, what) != DB_OK) {
-        PQclear(res);
-        return -1;
-    }
-    if (out)
-        *out = res;
-    else
-        PQclear(res);
-    return 0;
+    return sink_query(conn, sql, n, p, want, what, out) == SINK_OK ? 0 : -1;
 }
 
 /* Does this SQLSTATE say the server refused a row's data (a value, a constraint, a trigger, a
