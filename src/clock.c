@@ -1,7 +1,7 @@
 /*
- * clock.c - time: one monotonic clock for intervals, one wall clock for dates, and one sleep that a stop request cuts
- * short within 100 ms (another thread may set the flag without a signal), so no loop in sluice
- * needs its own.
+ * clock.c - time: one monotonic clock for intervals, one wall clock for dates (and for the
+ * deadlines of condition waits), and one sleep that a stop request cuts short within 100 ms
+ * (another thread may set the flag without a signal), so no loop in sluice needs its own.
  */
 #include "clock.h"
 
@@ -19,6 +19,16 @@ double clock_wall(void)
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return clock_seconds(&ts);
+}
+
+struct timespec clock_wall_after(double seconds)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    long ns = ts.tv_nsec + (long)(seconds * 1e9);
+    ts.tv_sec += ns / 1000000000L;
+    ts.tv_nsec = ns % 1000000000L;
+    return ts;
 }
 
 bool clock_sleep_until(double deadline, const atomic_int *stop)

@@ -23,5 +23,7 @@ bool clock_sleep_until(double deadline, const atomic_int *stop);
 /* Sleep for `seconds`, waking at least every 100 ms to look at *stop (may be NULL). Returns
  * false when *stop was set before the time was up. */
 bool clock_sleep(double seconds, const atomic_int *stop);
+/* The wall-clock instant `seconds` from now, as pthread_cond_timedwait() takes it. */
+struct timespec clock_wall_after(double seconds);
 
 #endif

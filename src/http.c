@@ -331,9 +331,7 @@ static void *sampler_run(void *arg)
             h->ring_len++;
         else
             h->ring_head = (h->ring_head + 1) % HISTORY_SAMPLES;
-        struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += 1;
+        struct timespec until = clock_wall_after(1.0);
         while (!h->stopping && pthread_cond_timedwait(&h->wake, &h->mu, &until) != ETIMEDOUT)
             ;
     }

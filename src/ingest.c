@@ -536,13 +536,7 @@ static void help_until_all_idle(struct worker *w)
         bool helped = help_split(w);
         pthread_mutex_lock(&board->mu);
         if (!helped && w->sh->idle < w->nworkers) {
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += 100 * 1000 * 1000;
-            if (until.tv_nsec >= 1000000000L) {
-                until.tv_sec++;
-                until.tv_nsec -= 1000000000L;
-            }
+            struct timespec until = clock_wall_after(0.1);
             pthread_cond_timedwait(&board->cv, &board->mu, &until);
         }
     }

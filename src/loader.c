@@ -92,7 +92,7 @@ struct loader {
     bool copy_open;
     uint64_t open_rows;      /* rows sent in it */
     char *stage_create_sql, *stage_route_sql; /* made once from the table's definition */
-    char *stage_keys, *stage_tail; /* reject and skip: the staged insert's ORDER BY and its end */
+    char *stage_keys, *stage_tail; /* the staged insert's ORDER BY and its end, or NULL */
     bool staging;
     unsigned staging_batches; /* after a duplicate, the next batches go straight to staging */
     struct ledger_stalls stalls; /* samples of the sessions holding files we want */
@@ -138,10 +138,12 @@ static void make_stage_sql(struct loader *l)
     }
     buf_putc(&keys, '\0');
     buf_putc(&match, '\0');
-    /* Insert in key order (two workers staging the same keys take them in one order, so they
-     * wait for each other instead of deadlocking), passing over a key another transaction
-     * committed meanwhile, and take the inserted rows out of staging (a row with a NULL in its
-     * key is always inserted): what stays lost a race, and is routed again. */
+    /* reject and skip: insert in key order (two workers staging the same keys take them in
+     * one order, so they wait for each other instead of deadlocking), passing over a key another
+     * transaction committed meanwhile, and take the inserted rows out of staging (a row with a
+     * NULL in its key is always inserted): what stays lost a race, and is routed again. A
+     * DEFERRABLE key cannot arbitrate ON CONFLICT: a plain insert then. */
+    bool arbiter = t->key_immediate && l->o.on_conflict != LOADER_CONFLICT_UPDATE;
     struct buf tail;
     buf_init(&tail);
     buf_printf(&tail, " ON CONFLICT (%s) DO NOTHING RETURNING %s), d AS (DELETE FROM sluice_stage "
@@ -156,8 +158,10 @@ static void make_stage_sql(struct loader *l)
                       "SELECT count(*) FROM d",
                match.data);
     buf_putc(&tail, '\0');
-    l->stage_tail = tail.data;
-    l->stage_keys = xstrdup(keys.data);
+    l->stage_tail = arbiter ? tail.data : NULL;
+    l->stage_keys = arbiter ? xstrdup(keys.data) : NULL;
+    if (!arbiter)
+        buf_release(&tail);
     if (l->o.on_conflict != LOADER_CONFLICT_REJECT) {
         /* skip: the repeats and the keys already loaded go; update: the earlier copies of a
          * repeated key go (the upsert replaces the stored rows). A key with a NULL never
@@ -783,7 +787,7 @@ static enum sink_result stage_resolve(struct loader *l, PGconn *conn, struct bat
         return sink_exec(conn, "TRUNCATE sluice_stage", "empty the staging table");
     }
     const char *cols = l->open_cols.data;
-    bool keyed = l->stage_tail != NULL && l->o.table->key_immediate;
+    bool keyed = l->stage_tail != NULL;
     char *sql = keyed ? xasprintf("WITH i AS (INSERT INTO %s %s SELECT %.*s FROM sluice_stage "
                                   "ORDER BY %s%s",
                                   l->o.table->sql_name, cols, (int)(strlen(cols) - 2), cols + 1,
@@ -1004,7 +1008,6 @@ static enum sink_result run(struct loader *l, PGconn *conn, struct batch *b)
     buf_reset(&l->copy);
     buf_reset(&l->rej);
     buf_reset(&l->headers);
-    idset_clear(l->file_ids);
     row_sort_clear(l->run);
     row_bisect_clear(l->bisect);
     buf_reset(&l->careful_upserts);
